@@ -1,0 +1,32 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= var
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run index test bench clean
+
+$(BIN)/ketluan: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,serve]'
+	touch $@
+
+install: $(BIN)/ketluan
+
+index: install
+	$(BIN)/ketluan index corpus --data $(DATA)
+
+run: index
+	$(BIN)/ketluan search "giai phong mat bang" --data $(DATA) --limit 3
+	$(BIN)/ketluan serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/parse_speed.py
+
+clean:
+	rm -rf $(VENV) $(DATA) .pytest_cache

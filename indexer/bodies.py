@@ -1,0 +1,117 @@
+"""Names of issuing bodies and addressees: canonical casing, abbreviations, level.
+
+`canonical_body("THỊ ỦY BẾN CÁT")` → `Thị ủy Bến Cát`; `canonical_body("UBND thị xã")`
+→ `Ủy ban nhân dân thị xã`; `body_level("Ban Thường vụ Thị ủy")` → `thị xã`."""
+from __future__ import annotations
+
+import re
+
+from .normalize import fold, normalize_line
+
+# Canonical spellings of organisation words, longest first when matched.
+ORG_PHRASES = [
+    "Ban Chấp hành Trung ương", "Bộ Chính trị", "Ban Bí thư", "Ban Thường vụ", "Ban Chấp hành",
+    "Thường trực", "Tỉnh ủy", "Thành ủy", "Thị ủy", "Huyện ủy", "Quận ủy", "Đảng ủy", "Đảng bộ",
+    "Đảng đoàn", "Ban cán sự đảng", "Chi bộ", "Ủy ban nhân dân", "Hội đồng nhân dân",
+    "Ủy ban Mặt trận Tổ quốc Việt Nam", "Ủy ban Mặt trận Tổ quốc", "Mặt trận Tổ quốc Việt Nam",
+    "Mặt trận Tổ quốc", "Văn phòng Chính phủ", "Chính phủ", "Văn phòng", "Ban Tuyên giáo",
+    "Ban Tổ chức", "Ban Dân vận", "Ban Nội chính", "Ủy ban Kiểm tra", "Công an", "Quân sự",
+    "Bộ Chỉ huy Quân sự", "Ban Chỉ huy Quân sự", "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
+    "Hội Liên hiệp Phụ nữ", "Hội Nông dân", "Hội Cựu chiến binh", "Liên đoàn Lao động",
+    "Trung tâm Chính trị", "Ban Quản lý dự án", "Ban Chỉ đạo", "Tổ công tác",
+]
+ABBREVIATIONS = {
+    "ubnd": "Ủy ban nhân dân", "hdnd": "Hội đồng nhân dân", "btv": "Ban Thường vụ",
+    "bch": "Ban Chấp hành", "mttq": "Mặt trận Tổ quốc", "ubmttq": "Ủy ban Mặt trận Tổ quốc",
+    "ubmttqvn": "Ủy ban Mặt trận Tổ quốc Việt Nam", "ubkt": "Ủy ban Kiểm tra",
+    "tt": "Thường trực", "vp": "Văn phòng",
+}
+# Level words; the words after one (or after a `... ủy`) are a place name.
+LEVEL_WORDS = ["thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường"]
+PLACE_AFTER = {"tinh uy", "thanh uy", "thi uy", "huyen uy", "quan uy"}
+GENERIC_PLACE = {"trực thuộc", "các", "và", "có", "liên quan", "cùng cấp"}
+
+_PHRASES = sorted(((fold(p).split(), p.split()) for p in ORG_PHRASES + LEVEL_WORDS),
+                  key=lambda pair: -len(pair[0]))
+
+# (pattern over folded name, level); first match wins.
+_LEVEL_RULES = [
+    (r"\b(trung uong|bo chinh tri|ban bi thu|chinh phu|quoc hoi)\b|^bo\b", "trung ương"),
+    (r"(?<!thi )\bxa\b(?! hoi)", "xã"),
+    (r"\bphuong\b", "phường"),
+    (r"\bthi tran\b", "thị trấn"),
+    (r"\b(thi uy|thi xa)\b", "thị xã"),
+    (r"\b(huyen uy|huyen)\b", "huyện"),
+    (r"\b(quan uy)\b|\bquan\b(?! (su|ly|tam|triet|diem|he))", "quận"),
+    (r"\b(thanh uy|thanh pho)\b", "thành phố"),
+    (r"\b(tinh uy|tinh)\b", "tỉnh"),
+    (r"\b(dang uy|dang bo|chi bo)\b", "cơ sở"),
+]
+
+
+def _title_word(word: str) -> str:
+    return word[:1].upper() + word[1:].lower() if word else word
+
+
+def expand_abbreviations(name: str) -> str:
+    words = []
+    for word in name.split():
+        key = fold(word.strip(".,;:"))
+        words.append(ABBREVIATIONS.get(key, word) if word.isupper() or key in ("ubnd", "hdnd") else word)
+    return " ".join(words)
+
+
+def canonical_body(name: str) -> str:
+    """Canonical spelling of an organisation's name (see module docstring)."""
+    name = normalize_line(name).strip(" ,;:.-")
+    if not name:
+        return ""
+    shouting = name.isupper()
+    words = expand_abbreviations(name).split()
+    folded = [fold(w) for w in words]
+    out: list[str] = []
+    i = 0
+    place_mode = False
+    while i < len(words):
+        for key, canon in _PHRASES:
+            if folded[i:i + len(key)] == key and (shouting or words[i][:1].isupper()):
+                out.extend(canon)
+                i += len(key)
+                place_mode = " ".join(key) in PLACE_AFTER or " ".join(canon) in LEVEL_WORDS
+                break
+        else:
+            word = words[i]
+            if place_mode and fold(word) not in GENERIC_PLACE:
+                out.append(_title_word(word) if word.isupper() or word.islower() else word)
+            else:
+                place_mode = False
+                out.append(word.lower() if word.isupper() and len(word) > 1 else word)
+            i += 1
+    text = " ".join(out)
+    return text[:1].upper() + text[1:]
+
+
+def body_level(name: str) -> str:
+    """Administrative level of a body, from the words in its name ('' if unknown)."""
+    folded = fold(expand_abbreviations(name))
+    for pattern, level in _LEVEL_RULES:
+        if re.search(pattern, folded):
+            return level
+    return ""
+
+
+def place_name(canonical: str) -> str:
+    """The place in a canonical body name: `Thị ủy Bến Cát` → `Bến Cát`."""
+    words = canonical.split()
+    folded = [fold(w) for w in words]
+    for i in range(len(words)):
+        pair = " ".join(folded[i:i + 2])
+        if pair in PLACE_AFTER or pair in {fold(l) for l in LEVEL_WORDS}:
+            rest = words[i + 2:]
+        elif folded[i] in {"tinh", "huyen", "quan", "xa", "phuong"}:
+            rest = words[i + 1:]
+        else:
+            continue
+        if rest and rest[0][:1].isupper():
+            return " ".join(rest)
+    return ""

@@ -1,0 +1,146 @@
+"""Text out of HTML, hOCR, ALTO, generic XML and Word XML, through lxml with entity
+expansion, DTD loading and network access all off. A document that declares
+entities in a DTD is refused outright."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree, html
+
+from .errors import UnreadableFile
+
+_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.S)
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.I)
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th",
+               "section", "article", "header", "footer", "table", "ul", "ol", "pre", "blockquote"}
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=False, remove_comments=True)
+
+
+def _refuse_entities(text: str, display: str) -> None:
+    if "<!DOCTYPE" in text[:65536].upper() and _ENTITY_DECL.search(text[:65536]):
+        raise UnreadableFile(display, "XML declares entities in a DTD (refused, never expanded)",
+                             "XML khai báo thực thể trong DTD (bị từ chối)")
+
+
+def _parse_xml(text: str | bytes, display: str) -> etree._Element:
+    if isinstance(text, str):
+        _refuse_entities(text, display)
+        data = _DECLARATION.sub("", text, count=1).encode("utf-8")
+    else:
+        _refuse_entities(text[:65536].decode("utf-8", errors="replace"), display)
+        data = text
+    try:
+        root = etree.fromstring(data, parser=_xml_parser())
+    except etree.XMLSyntaxError as err:
+        raise UnreadableFile(display, f"malformed XML: {err}", "XML không hợp lệ") from err
+    if root is None:
+        raise UnreadableFile(display, "malformed XML: no root element", "XML không hợp lệ")
+    return root
+
+
+def _parse_html(text: str, display: str) -> etree._Element:
+    _refuse_entities(text, display)
+    parser = html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, encoding="utf-8")
+    try:
+        root = html.document_fromstring(_DECLARATION.sub("", text, count=1).encode("utf-8"), parser=parser)
+    except (etree.ParserError, ValueError) as err:
+        raise UnreadableFile(display, f"malformed HTML: {err}", "HTML không hợp lệ") from err
+    for bad in root.xpath("//script|//style|//head"):
+        bad.drop_tree()
+    return root
+
+
+def _local(tag) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def extract(text: str, kind: str, display: str) -> str:
+    if kind == "hocr":
+        return _hocr_text(_parse_html(text, display) if not text.lstrip().startswith("<?xml") else _parse_xml(text, display))
+    if kind == "alto":
+        return _alto_text(_parse_xml(text, display))
+    if kind == "html":
+        return _block_text(_parse_html(text, display))
+    return _block_text(_parse_xml(text, display))
+
+
+def _block_text(root: etree._Element) -> str:
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        block = _local(element.tag) in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        if element.text:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+        if block or (len(element) == 0 and element.text and _local(element.tag) not in {"span", "b", "i", "em", "strong", "a", "u"}):
+            parts.append("\n")
+
+    walk(root)
+    return re.sub(r"\n{2,}", "\n", _tidy("".join(parts)))
+
+
+def _hocr_text(root: etree._Element) -> str:
+    lines = []
+    for element in root.iter():
+        classes = (element.get("class") or "").split()
+        if "ocr_par" in classes or "ocr_carea" in classes:
+            lines.append("")
+        if {"ocr_line", "ocrx_line", "ocr_header", "ocr_textfloat", "ocr_caption"} & set(classes):
+            words = [("".join(w.itertext())).strip() for w in element.iter() if "ocrx_word" in (w.get("class") or "")]
+            line = " ".join(w for w in words if w) if words else " ".join("".join(element.itertext()).split())
+            lines.append(line)
+    return _tidy("\n".join(lines))
+
+
+def _alto_text(root: etree._Element) -> str:
+    lines: list[str] = []
+    for block in root.iter():
+        name = _local(block.tag)
+        if name == "textblock":
+            lines.append("")
+        elif name == "textline":
+            words = []
+            hyphen = False
+            for child in block:
+                child_name = _local(child.tag)
+                if child_name == "string":
+                    words.append(child.get("CONTENT") or child.get("content") or "")
+                elif child_name == "hyp":
+                    hyphen = True
+            line = " ".join(w for w in words if w)
+            if lines and lines[-1].endswith("\u00ad"):
+                lines[-1] = lines[-1][:-1] + line.split(" ", 1)[0]
+                line = line.split(" ", 1)[1] if " " in line else ""
+            lines.append(line + ("\u00ad" if hyphen else ""))
+    return _tidy("\n".join(l.rstrip("\u00ad") for l in lines))
+
+
+def extract_docx(xml: bytes, display: str) -> str:
+    root = _parse_xml(xml, display)
+    paragraphs = []
+    for para in root.iter(f"{W}p"):
+        pieces = []
+        for node in para.iter(f"{W}t", f"{W}tab", f"{W}br"):
+            if node.tag == f"{W}t":
+                pieces.append(node.text or "")
+            elif node.tag == f"{W}tab":
+                pieces.append("\t")
+            else:
+                pieces.append("\n")
+        paragraphs.append("".join(pieces))
+    return _tidy("\n".join(paragraphs))
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -1,0 +1,140 @@
+"""The data a notice is parsed into. Plain frozen dataclasses, with JSON helpers.
+
+Dates are `datetime.date` in Python and ISO `YYYY-MM-DD` strings in JSON."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    position: str = ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str = ""
+    position: str = ""
+    on_behalf_of: str = ""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    date: dt.date
+    text: str
+
+
+@dataclass(frozen=True)
+class Item:
+    number: int | None
+    text: str
+    label: str = ""
+    section: str = ""
+    sub_items: tuple[str, ...] = ()
+    addressees: tuple[str, ...] = ()
+    deadline: Deadline | None = None
+    topics: tuple[str, ...] = ()
+
+    @property
+    def full_text(self) -> str:
+        return "\n".join((self.text, *self.sub_items))
+
+
+@dataclass(frozen=True)
+class Notice:
+    doc_type: str = ""
+    number: str = ""
+    issuer: str = ""
+    issuer_canonical: str = ""
+    body_level: str = ""
+    locality: str = ""
+    issue_date: dt.date | None = None
+    meeting_date: dt.date | None = None
+    period: str = ""
+    meeting: str = ""
+    presiding: Person | None = None
+    title: str = ""
+    items: tuple[Item, ...] = ()
+    recipients: tuple[str, ...] = ()
+    signer: Signer | None = None
+    warnings: tuple[str, ...] = ()
+    body: str = field(default="", repr=False)
+    topics: tuple[str, ...] = ()
+
+    @property
+    def date(self) -> dt.date | None:
+        """The date a user filters by: the meeting date, else the issue date."""
+        return self.meeting_date or self.issue_date
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def to_dict(obj: Any, include_body: bool = True) -> dict:
+    data = _plain(obj)
+    if not include_body:
+        data.pop("body", None)
+    return data
+
+
+def to_json(obj: Any, **kwargs) -> str:
+    return json.dumps(to_dict(obj), ensure_ascii=False, **kwargs)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def item_from_dict(data: dict) -> Item:
+    deadline = data.get("deadline")
+    return Item(
+        number=data.get("number"),
+        text=data.get("text", ""),
+        label=data.get("label", ""),
+        section=data.get("section", ""),
+        sub_items=tuple(data.get("sub_items", ())),
+        addressees=tuple(data.get("addressees", ())),
+        deadline=Deadline(_date(deadline["date"]), deadline["text"]) if deadline else None,
+        topics=tuple(data.get("topics", ())),
+    )
+
+
+def notice_from_dict(data: dict) -> Notice:
+    presiding = data.get("presiding")
+    signer = data.get("signer")
+    return Notice(
+        doc_type=data.get("doc_type", ""),
+        number=data.get("number", ""),
+        issuer=data.get("issuer", ""),
+        issuer_canonical=data.get("issuer_canonical", ""),
+        body_level=data.get("body_level", ""),
+        locality=data.get("locality", ""),
+        issue_date=_date(data.get("issue_date")),
+        meeting_date=_date(data.get("meeting_date")),
+        period=data.get("period", ""),
+        meeting=data.get("meeting", ""),
+        presiding=Person(**presiding) if presiding else None,
+        title=data.get("title", ""),
+        items=tuple(item_from_dict(i) for i in data.get("items", ())),
+        recipients=tuple(data.get("recipients", ())),
+        signer=Signer(**signer) if signer else None,
+        warnings=tuple(data.get("warnings", ())),
+        body=data.get("body", ""),
+        topics=tuple(data.get("topics", ())),
+    )
+
+
+def from_json(text: str) -> Notice:
+    return notice_from_dict(json.loads(text))

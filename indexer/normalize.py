@@ -1,0 +1,179 @@
+"""Vietnamese text normalisation, shared by indexing and querying.
+
+`normalize()` makes text canonical (NFC, Đ, tone placement, no markdown emphasis,
+tidy whitespace); `fold()` strips it to bare lower-case ASCII-ish letters for
+diacritic-insensitive matching, keeping one output character per input character
+so positions found in folded text can be mapped back onto the original.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+SHAPED_VOWELS = set("ăâêôơư")
+VOWELS = set("aăâeêioôơuưy")
+
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])?"
+    r"([aăâeêioôơuưy]{1,3})"
+    r"(ch|ng|nh|[cmnpt])?$"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_COLUMN_GAP = re.compile(r"(?:\t|[ \u00a0]{3,})[\t \u00a0]*")
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
+
+_TONED_CHARS = frozenset(
+    ch for cp in range(0xC0, 0x1F00)
+    for ch in [chr(cp)]
+    if any(m in TONE_MARKS for m in unicodedata.normalize("NFD", ch))
+)
+
+
+def _split_letters(word_nfd: str) -> tuple[list[str], str | None, int]:
+    """Split a decomposed word into letters (base + shape marks), its tone mark, and
+    the index of the letter that carries it. Returns tone None when there is not
+    exactly one tone mark."""
+    letters: list[str] = []
+    tone = None
+    tone_at = -1
+    for ch in word_nfd:
+        if ch in TONE_MARKS:
+            if tone is not None or not letters:
+                return letters, None, -1
+            tone, tone_at = ch, len(letters) - 1
+        elif unicodedata.combining(ch) and letters:
+            letters[-1] += ch
+        else:
+            letters.append(ch)
+    return letters, tone, tone_at
+
+
+def _tone_target(syllable: str) -> int | None:
+    """Index (into the syllable's letters) where the tone belongs, in the
+    traditional placement (hòa, thủy, quý, người, khuỷu), or None when the word is
+    not a Vietnamese syllable."""
+    match = _SYLLABLE.match(syllable)
+    if not match:
+        return None
+    start = match.start(2)
+    vowels = match.group(2)
+    shaped = [i for i, v in enumerate(vowels) if v in SHAPED_VOWELS]
+    if shaped:
+        offset = shaped[-1]
+    elif match.group(3):
+        offset = len(vowels) - 1
+    elif len(vowels) == 3:
+        offset = 1
+    else:
+        offset = 0
+    return start + offset
+
+
+@lru_cache(maxsize=65536)
+def canonical_tone(word: str) -> str:
+    """Move a word's tone mark to its canonical vowel: `hoà` → `hòa`, `thuỷ` → `thủy`."""
+    letters, tone, tone_at = _split_letters(unicodedata.normalize("NFD", word))
+    if tone is None:
+        return word
+    plain = "".join(unicodedata.normalize("NFC", letter) for letter in letters).lower()
+    if len(plain) != len(letters):
+        return word
+    target = _tone_target(plain)
+    if target is None or target == tone_at:
+        return word
+    letters[target] += tone
+    return unicodedata.normalize("NFC", "".join(letters))
+
+
+def _fix_word(match: re.Match) -> str:
+    word = match.group(0)
+    if not _TONED_CHARS.intersection(word):
+        return word
+    return canonical_tone(word)
+
+
+def canonical_tones(text: str) -> str:
+    return _WORD.sub(_fix_word, text)
+
+
+def strip_markdown(text: str) -> str:
+    """Drop markdown emphasis markers, keeping the words: `**Lâm**` → `Lâm`."""
+    text = _BOLD.sub(r"\2", text)
+    return _ITALIC.sub(r"\1", text)
+
+
+def normalize(text: str, keep_columns: bool = False) -> str:
+    """Canonical form of a text, line structure kept.
+
+    NFC; Ð (U+00D0) → Đ; canonical tone placement; markdown emphasis removed;
+    runs of spaces collapsed. With keep_columns, a wide gap inside a line (a tab or
+    three spaces or more, as OCR leaves between two columns) becomes one tab."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = canonical_tones(text)
+    text = strip_markdown(text)
+    lines = []
+    for line in text.split("\n"):
+        if keep_columns:
+            line = _COLUMN_GAP.sub("\t", line.strip(" \t\u00a0"))
+        else:
+            line = line.replace("\t", " ")
+        lines.append(_SPACES.sub(" ", line).strip(" "))
+    return "\n".join(lines)
+
+
+def normalize_line(text: str) -> str:
+    """normalize() for one line of text (a query, a field): all whitespace → one space."""
+    return " ".join(normalize(text).split())
+
+
+def _build_fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in list(range(0xC0, 0x250)) + list(range(0x1E00, 0x1F00)):
+        decomposed = unicodedata.normalize("NFD", chr(cp))
+        base = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+        if len(base) == 1 and base != chr(cp):
+            table[cp] = base
+    for cp in range(0x300, 0x370):
+        table[cp] = None
+    table.update({0x110: "d", 0x111: "d", 0xD0: "d", 0xF0: "d", 0x130: "i"})
+    return table
+
+
+FOLD_TABLE = _build_fold_table()
+
+
+def fold(text: str) -> str:
+    """Lower case without any diacritics, đ → d: `Đảng ủy` → `dang uy`.
+
+    For NFC input without stray combining marks, len(fold(s)) == len(s)."""
+    return text.translate(FOLD_TABLE).lower()
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """fold(), plus for each folded character the index of its source character
+    in `text` (which may be NFD or contain stray combining marks)."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        folded = fold(ch)
+        for f in folded:
+            out.append(f)
+            offsets.append(i)
+    return "".join(out), offsets
+
+
+def has_diacritics(text: str) -> bool:
+    """True when folding would change more than letter case."""
+    return fold(text) != text.lower()
+
+
+def lower_nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()

@@ -1,0 +1,177 @@
+"""File → text. Detects the format (plain text, HTML, hOCR, ALTO, other XML, .docx)
+and the encoding (UTF-8 with or without BOM, UTF-16, Windows-1258, TCVN3, VNI),
+and reports what it did, so the archive can record it per file."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UnreadableFile, UnsupportedFile
+from .legacy import decode_tcvn3, decode_vni, looks_like_tcvn3, looks_like_vni
+from .normalize import fold
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
+HTML_SUFFIXES = {".html", ".htm", ".hocr", ".xhtml"}
+XML_SUFFIXES = {".xml", ".alto"}
+DOCX_SUFFIXES = {".docx"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | XML_SUFFIXES | DOCX_SUFFIXES
+MAX_DOCX_XML = 50 * 1024 * 1024
+# Vietnamese letters that are common in any real text; used to choose an encoding.
+_COMMON_VI = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    text: str
+    format: str  # txt, html, hocr, alto, xml, docx
+    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, tcvn3, vni, (xml: declared/utf-8)
+    warnings: tuple[str, ...] = field(default=())
+
+
+def read_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    """Read one file into text. Raises UnsupportedFile for types it does not handle and
+    UnreadableFile (naming the file and the reason) for everything it cannot read."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFile(str(path), f"unsupported file type '{suffix}'", f"loại tệp '{suffix}' không được hỗ trợ")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise UnreadableFile(str(path), f"file too large ({size} bytes > {max_bytes})", "tệp quá lớn")
+        data = path.read_bytes()
+    except OSError as err:
+        raise UnreadableFile(str(path), f"cannot open: {err.strerror or err}", "không mở được tệp") from err
+    return read_bytes(data, path.name, str(path))
+
+
+def read_bytes(data: bytes, name: str, display: str | None = None) -> ReadResult:
+    display = display or name
+    suffix = Path(name).suffix.lower()
+    if not data.strip():
+        raise UnreadableFile(display, "empty file", "tệp rỗng")
+    if suffix in DOCX_SUFFIXES or data[:4] == b"PK\x03\x04":
+        return _read_docx(data, display)
+    text, encoding, warnings = decode_text(data, display)
+    kind = sniff_markup(text) if suffix not in TEXT_SUFFIXES or text.lstrip().startswith("<") else None
+    if kind is None and suffix in HTML_SUFFIXES | XML_SUFFIXES:
+        kind = "html" if suffix in HTML_SUFFIXES else "xml"
+    if kind is None:
+        return ReadResult(text, "txt", encoding, warnings)
+    from . import markup
+    return ReadResult(markup.extract(text, kind, display), kind, encoding, warnings)
+
+
+def sniff_markup(text: str) -> str | None:
+    """Recognise hOCR and ALTO by content, whatever the file is called."""
+    head = text[:4096].lower()
+    if "ocr_page" in head or "ocr_line" in head or "ocrx_word" in head or "ocr-system" in head:
+        return "hocr"
+    if "<alto" in head or "www.loc.gov/standards/alto" in head:
+        return "alto"
+    if re.search(r"<html|<!doctype html|<body", head):
+        return "html"
+    if head.lstrip().startswith("<?xml") or re.match(r"\s*<[a-z_][\w:.-]*[\s>]", head):
+        return "xml"
+    return None
+
+
+def decode_text(data: bytes, display: str) -> tuple[str, str, tuple[str, ...]]:
+    """Bytes → text, trying the encodings Vietnamese office files use."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode_utf8(data[3:], "utf-8-sig", display)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16", ()
+        except UnicodeDecodeError as err:
+            raise UnreadableFile(display, f"invalid UTF-16: {err.reason}", "UTF-16 không hợp lệ") from err
+    if _looks_utf16_without_bom(data):
+        codec = "utf-16-le" if data[1::2].count(0) > data[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(codec), "utf-16", ()
+        except UnicodeDecodeError:
+            pass
+    if _is_binary(data):
+        raise UnreadableFile(display, "binary content, not text", "nội dung nhị phân, không phải văn bản")
+    try:
+        text = data.decode("utf-8")
+        return text, "utf-8", ()
+    except UnicodeDecodeError:
+        pass
+    return _decode_legacy(data, display)
+
+
+def _decode_utf8(data: bytes, label: str, display: str) -> tuple[str, str, tuple[str, ...]]:
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    return text, label, ((f"replaced_bytes:{bad}",) if bad else ())
+
+
+def _looks_utf16_without_bom(data: bytes) -> bool:
+    sample = data[:2000]
+    if len(sample) < 8:
+        return False
+    zeros_odd = sample[1::2].count(0)
+    zeros_even = sample[0::2].count(0)
+    half = len(sample) / 2
+    return max(zeros_odd, zeros_even) > 0.4 * half and min(zeros_odd, zeros_even) < 0.05 * half
+
+
+def _is_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control > 0.05 * len(sample)
+
+
+def _decode_legacy(data: bytes, display: str) -> tuple[str, str, tuple[str, ...]]:
+    """Not UTF-8: choose among TCVN3, VNI, Windows-1258 by how Vietnamese the result
+    reads; a mostly-UTF-8 file with a few bad bytes stays UTF-8 with a warning."""
+    utf8 = data.decode("utf-8", errors="replace")
+    bad = utf8.count("\ufffd")
+    if bad <= max(3, len(data) // 2000):
+        return utf8, "utf-8", (f"replaced_bytes:{bad}",)
+    candidates = []
+    if looks_like_tcvn3(data):
+        candidates.append(("tcvn3", decode_tcvn3(data)))
+    if looks_like_vni(data):
+        candidates.append(("vni", decode_vni(data)))
+    candidates.append(("cp1258", data.decode("cp1258", errors="replace")))
+    best = max(candidates, key=lambda c: _vietnamese_score(c[1]))
+    text = best[1]
+    replaced = text.count("\ufffd")
+    return text, best[0], ((f"replaced_bytes:{replaced}",) if replaced else ())
+
+
+def _vietnamese_score(text: str) -> float:
+    """Share of words that look like Vietnamese syllables (letters from the common
+    set and nothing stray)."""
+    import unicodedata
+    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text).lower())
+    if not words:
+        return 0.0
+    good = sum(1 for w in words if all(c.isascii() or c in _COMMON_VI for c in w) and fold(w).isascii())
+    return good / len(words)
+
+
+def _read_docx(data: bytes, display: str) -> ReadResult:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo("word/document.xml")
+            if info.file_size > MAX_DOCX_XML:
+                raise UnreadableFile(display, "document.xml too large (zip bomb?)", "tệp .docx quá lớn")
+            with archive.open(info) as member:
+                xml = member.read(MAX_DOCX_XML + 1)
+    except KeyError as err:
+        raise UnreadableFile(display, "not a Word document (no word/document.xml)", "không phải tệp Word") from err
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise UnreadableFile(display, f"broken .docx archive: {err}", "tệp .docx bị hỏng") from err
+    if len(xml) > MAX_DOCX_XML:
+        raise UnreadableFile(display, "document.xml too large (zip bomb?)", "tệp .docx quá lớn")
+    from . import markup
+    return ReadResult(markup.extract_docx(xml, display), "docx", "utf-8", ())

@@ -1,0 +1,89 @@
+import unicodedata
+
+import pytest
+
+from indexer.normalize import canonical_tone, fold, fold_with_offsets, has_diacritics, normalize, normalize_line
+
+NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+
+# Every vowel with every tone: (toned letter, folded letter).
+VOWEL_TONES = [
+    (v, base)
+    for base, row in {
+        "a": "aàáảãạ", "ă": "ăằắẳẵặ", "â": "âầấẩẫậ", "e": "eèéẻẽẹ", "ê": "êềếểễệ", "i": "iìíỉĩị",
+        "o": "oòóỏõọ", "ô": "ôồốổỗộ", "ơ": "ơờớởỡợ", "u": "uùúủũụ", "ư": "ưừứửữự", "y": "yỳýỷỹỵ",
+    }.items()
+    for v in row
+]
+VOWEL_TONES = [(v, fold(base) if base != "đ" else "d") for v, base in VOWEL_TONES]
+
+
+@pytest.mark.parametrize("letter,expected", VOWEL_TONES + [(v.upper(), e) for v, e in VOWEL_TONES])
+def test_fold_every_vowel_every_tone(letter, expected):
+    assert fold(letter) == expected
+    assert fold(NFD(letter)) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("hoà", "hòa"), ("hòa", "hòa"), ("thuỷ", "thủy"), ("thủy", "thủy"), ("Hoà Bình", "Hòa Bình"),
+    ("THUỶ LỢI", "THỦY LỢI"), ("khoẻ", "khỏe"), ("oá", "óa"), ("loé", "lòe".replace("ò", "ó")),
+    ("uý ban", "úy ban"), ("quý", "quý"), ("qúy", "quý"), ("người", "người"), ("ngoài", "ngoài"),
+    ("khuỷu", "khuỷu"), ("hoạch", "hoạch"), ("huỳnh", "huỳnh"), ("giá", "giá"), ("gìn", "gìn"),
+    ("thuở", "thuở"), ("tuổi", "tuổi"), ("hoè", "hòe"), ("Uỷ ban nhân dân", "Ủy ban nhân dân"),
+    ("café", "café"), ("Windows-1258", "Windows-1258"),
+])
+def test_canonical_tone_placement(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("old,new", [("hoà", "hòa"), ("thuỷ", "thủy"), ("hoá", "hóa"), ("khoẻ", "khỏe"), ("tuỳ", "tùy")])
+def test_old_and_new_tone_placement_fold_and_normalise_equal(old, new):
+    assert normalize(old) == normalize(new)
+    assert fold(old) == fold(new)
+
+
+@pytest.mark.parametrize("text,expected", [
+    (NFD("Đảng ủy"), "Đảng ủy"),
+    ("\u00d0ảng bộ", "Đảng bộ"),  # Icelandic eth typed for Đ
+    ("**Lâm Minh Thế**", "Lâm Minh Thế"),
+    ('"*mục tiêu kép*"', '"mục tiêu kép"'),
+    ("a  \t b", "a b"),
+    ("dòng 1\r\ndòng 2", "dòng 1\ndòng 2"),
+    ("   *   ", "*"),
+    ("x * y * z", "x * y * z"),
+    ("2 * 3", "2 * 3"),
+    ("zero\u200bwidth", "zerowidth"),
+    ("non\u00a0breaking", "non breaking"),
+])
+def test_normalize(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Đảng ủy", "dang uy"), ("ĐẢNG ỦY", "dang uy"), ("đảng viên", "dang vien"),
+    ("giải phóng mặt bằng", "giai phong mat bang"), ("Covid-19", "covid-19"),
+    ("UBND tỉnh Bình Dương", "ubnd tinh binh duong"), ("Số 123-TB/TU", "so 123-tb/tu"),
+    ("\u00d0à Nẵng", "da nang"), (NFD("Thường vụ"), "thuong vu"), ("naïve résumé", "naive resume"),
+])
+def test_fold(text, expected):
+    assert fold(text) == expected
+
+
+def test_fold_keeps_length_of_nfc_text():
+    text = normalize("Ban Thường vụ Thị ủy kết luận về giải phóng mặt bằng, ĐẢNG ỦY")
+    assert len(fold(text)) == len(text)
+
+
+def test_fold_with_offsets_maps_back_to_nfd_original():
+    original = NFD("Về giải phóng mặt bằng")
+    folded, offsets = fold_with_offsets(original)
+    start = folded.index("mat bang")
+    end = start + len("mat bang")
+    span = original[offsets[start]:offsets[end - 1] + 1]
+    assert unicodedata.normalize("NFC", span).startswith("mặt bằn")
+
+
+def test_has_diacritics_and_normalize_line():
+    assert has_diacritics("đảng") and not has_diacritics("Dang uy")
+    assert normalize_line("  giải \n phóng  ") == "giải phóng"
+    assert canonical_tone("ABC") == "ABC"
