@@ -16,11 +16,12 @@ $(BIN)/ketluan: pyproject.toml
 install: $(BIN)/ketluan
 
 index: install
-	$(BIN)/ketluan index corpus --data $(DATA)
+	$(BIN)/ketluan index corpus --data $(DATA) --quiet
 
+# The web site (issue #6) is not built yet: until then `make run` indexes and searches.
 run: index
+	$(BIN)/ketluan stats --data $(DATA)
 	$(BIN)/ketluan search "giai phong mat bang" --data $(DATA) --limit 3
-	$(BIN)/ketluan serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

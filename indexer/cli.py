@@ -76,5 +76,179 @@ def _describe(n: int, notice) -> str:
     return "\n".join(lines)
 
 
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@data_dir_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=lambda: min(2, os.cpu_count() or 1),
+              show_default="2 or the number of cores", help="Worker processes reading and parsing.")
+@click.option("--max-size", type=click.IntRange(1), default=20, show_default=True, help="Largest file, in MB.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary (and failures on stderr).")
+def index_command(paths, data, jobs, max_size, quiet):
+    """Archive and index every file under PATHS (folders are walked recursively)."""
+    from .ingest import ingest
+    bar = _progress(quiet)
+
+    def on_file(path, status, reason):
+        if status == "failed":
+            bar.write(f"ketluan: {path}: {reason}", err=True)
+
+    try:
+        summary = ingest(paths, data, jobs=jobs, max_bytes=max_size * 1024 * 1024, on_file=on_file, progress=bar.update)
+    except KetluanError as err:
+        bar.close()
+        _fail(str(err))
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted; run the same command again to finish (nothing archived is lost)", 130)
+    bar.close()
+    mb = summary.bytes / 1e6
+    click.echo(f"{summary.files} files: {summary.new} new, {summary.unchanged} unchanged, {summary.skipped} skipped, "
+               f"{summary.failed} failed ({summary.warned} with warnings); {summary.notices} notices, "
+               f"{summary.items} items; {summary.seconds:.1f} s ({mb / max(summary.seconds, 1e-9):.2f} MB/s)")
+    if summary.report:
+        click.echo(f"report: {data / 'report.tsv'}")
+    sys.exit(1 if summary.failed else 0)
+
+
+class _Progress:
+    """A progress bar on a terminal, a log line every 500 files otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        self.last = 0
+
+    def update(self, done: int, total: int, nbytes: int) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            from tqdm import tqdm
+            if self.bar is None:
+                self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+            self.bar.n = done
+            self.bar.set_postfix_str(f"{nbytes / 1e6:.1f} MB", refresh=False)
+            self.bar.refresh()
+        elif done - self.last >= 500 or done == total:
+            self.last = done
+            click.echo(f"indexed {done}/{total} files", err=True)
+
+    def write(self, message: str, err: bool = False) -> None:
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr if err else sys.stdout)
+        else:
+            click.echo(message, err=err)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress(quiet: bool) -> _Progress:
+    return _Progress(quiet)
+
+
+@main.command("reindex")
+@data_dir_option
+def reindex_command(data):
+    """Rebuild the search index from the archive alone."""
+    from .ingest import reindex
+    try:
+        count = reindex(data)
+    except KetluanError as err:
+        _fail(str(err))
+    click.echo(f"reindexed: {count} documents")
+
+
+@main.command("stats")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def stats_command(data, as_json):
+    """Counts of files, notices and items; per body level and year; index size."""
+    from .archive import Archive
+    from .index import Index
+    if not (data / "catalog.sqlite").exists():
+        _fail(f"no archive in {data}; run 'ketluan index PATH --data {data}' first")
+    with Archive(data) as archive:
+        stats = archive.stats()
+    index = Index(data / "index")
+    stats["index_documents"] = index.kind_counts()
+    stats["index_bytes"] = index.size_bytes()
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"files: {stats['files']} {stats['files_by_status']}\nnotices: {stats['notices']}\n"
+               f"items: {stats['items']}\nindex: {stats['index_bytes'] / 1e6:.2f} MB, {stats['index_documents']}")
+    click.echo("by body level: " + ", ".join(f"{k} {v}" for k, v in stats["by_body_level"].items()))
+    click.echo("by year: " + ", ".join(f"{k} {v}" for k, v in stats["by_year"].items()))
+
+
+@main.command("search")
+@click.argument("query", nargs=-1)
+@data_dir_option
+@click.option("--from", "date_from", help="Meeting date (else issue date) from, YYYY-MM-DD.")
+@click.option("--to", "date_to", help="... to, YYYY-MM-DD.")
+@click.option("--body", default="", help="Issuing body (canonical name).")
+@click.option("--level", default="", help="Body level: tỉnh, huyện, xã, ...")
+@click.option("--topic", default="")
+@click.option("--type", "doc_type", default="", help="Document type: thông báo, kết luận, ...")
+@click.option("--year", type=int)
+@click.option("--notices", is_flag=True, help="Whole notices instead of items.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--page", type=click.IntRange(1), default=1)
+@click.option("--limit", type=click.IntRange(1, 200), default=10)
+@click.option("--json", "as_json", is_flag=True)
+def search_command(query, data, date_from, date_to, body, level, topic, doc_type, year, notices, sort, page,
+                   limit, as_json):
+    """Search the index. Every word must match; diacritics are optional."""
+    from .dates import parse_iso
+    from .index import Index
+    from .search import SearchRequest, search
+    if not (data / "index").exists():
+        _fail(f"no index in {data}; run 'ketluan index PATH --data {data}' first")
+    dates = []
+    for label, value in (("--from", date_from), ("--to", date_to)):
+        parsed = parse_iso(value) if value else None
+        if value and parsed is None:
+            _fail(f"{label}: '{value}' is not a date (YYYY-MM-DD)", 2)
+        dates.append(parsed)
+    request = SearchRequest(q=" ".join(query), date_from=dates[0], date_to=dates[1], body=body, level=level,
+                            topic=topic, doc_type=doc_type, year=year, kind="notice" if notices else "item",
+                            sort=sort, page=page, limit=limit)
+    try:
+        result = search(Index(data / "index"), request)
+    except KetluanError as err:
+        _fail(str(err))
+    if as_json:
+        click.echo(json.dumps(result_to_json(result), ensure_ascii=False, indent=2))
+        return
+    label = " (no hit has every word: best partial matches)" if result.partial else ""
+    click.echo(f"{result.total} {'notices' if notices else 'items'}{label}")
+    for hit in result.hits:
+        where = f"item {hit.item_number}" if hit.kind == "item" and hit.item_number else hit.kind
+        click.echo(f"\n{hit.date or '----------'}  {hit.issuer}  {hit.number}  [{where}]  score {hit.score:.2f}")
+        click.echo(f"  {_plain(hit.snippet)}")
+        click.echo(f"  {hit.source_path}  ({hit.notice_id})")
+
+
+def _plain(snippet: str) -> str:
+    import html
+    import re
+    return html.unescape(re.sub(r"</?mark>", "**", snippet))
+
+
+def result_to_json(result) -> dict:
+    from .model import to_dict
+    return {
+        "total": result.total,
+        "partial": result.partial,
+        "page": result.request.page,
+        "limit": result.request.limit,
+        "hits": [to_dict(h) for h in result.hits],
+        "facets": result.facets,
+        "suggestion": None,
+    }
+
+
 if __name__ == "__main__":
     main()

@@ -24,3 +24,19 @@ def corpus_samples():
 
 def load_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def corpus_archive(tmp_path_factory):
+    """The bundled corpus, archived and indexed once for the whole session."""
+    from indexer.ingest import ingest
+    root = tmp_path_factory.mktemp("archive")
+    summary = ingest([CORPUS], root, jobs=1)
+    assert summary.failed == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def corpus_index(corpus_archive):
+    from indexer.index import Index
+    return Index(corpus_archive / "index")

@@ -1,0 +1,200 @@
+"""The Whoosh index: the only module that imports whoosh.
+
+One document per notice and one per conclusion item (`kind`). Text is indexed three
+ways: exact (NFC, lower case, diacritics kept), folded (no diacritics, đ → d) and as
+pyvi compound words (`mặt_bằng`), so a query without diacritics still matches and an
+exact or phrase match can rank higher. Item documents carry their notice's fields
+(dates, issuer, level, type, number, topics) for filtering and facets."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, SpaceSeparatedTokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import LockError
+
+from .archive import StoredNotice
+from .errors import IndexBusy
+from .normalize import FOLD_TABLE, fold
+
+TOKEN_PATTERN = r"\w+(?:[-/.]\w+)*"
+EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+FOLDED = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(FOLD_TABLE)
+WORDS = SpaceSeparatedTokenizer() | LowercaseFilter()
+WORDS_FOLDED = SpaceSeparatedTokenizer() | LowercaseFilter() | CharsetFilter(FOLD_TABLE)
+
+
+def make_schema() -> Schema:
+    return Schema(
+        id=ID(unique=True, stored=True),
+        kind=ID(stored=True),
+        notice_id=ID(stored=True),
+        file_sha=ID(stored=True),
+        item_number=NUMERIC(stored=True),
+        item_position=NUMERIC(stored=True),
+        exact=TEXT(analyzer=EXACT, phrase=True),
+        folded=TEXT(analyzer=FOLDED, phrase=True),
+        words=TEXT(analyzer=WORDS, phrase=False),
+        words_folded=TEXT(analyzer=WORDS_FOLDED, phrase=False),
+        context_exact=TEXT(analyzer=EXACT, phrase=False),
+        context_folded=TEXT(analyzer=FOLDED, phrase=False),
+        number=KEYWORD(lowercase=True, commas=True, stored=True),
+        issuer=KEYWORD(commas=True, stored=True, sortable=True),
+        level=KEYWORD(commas=True, stored=True, sortable=True),
+        doc_type=KEYWORD(commas=True, stored=True, sortable=True),
+        topics=KEYWORD(commas=True, stored=True, sortable=True),
+        addressees=KEYWORD(commas=True, stored=True),
+        year=NUMERIC(stored=True, sortable=True),
+        date=DATETIME(stored=True, sortable=True),
+        text=STORED(),
+        title=STORED(),
+        number_text=STORED(),
+        addressee_list=STORED(),
+        source_name=STORED(),
+        source_path=STORED(),
+    )
+
+
+def compound_words(text: str) -> str:
+    """pyvi's word segmentation, compounds only: `mặt_bằng giải_phóng`."""
+    from pyvi import ViTokenizer
+    return " ".join(w for w in ViTokenizer.tokenize(text.lower()).split() if "_" in w)
+
+
+def number_keys(number: str) -> str:
+    """Every way a document number is typed: `447/TB-VPCP` → 447/tb-vpcp, 447, tb, vpcp."""
+    if not number:
+        return ""
+    parts = [p for p in re.split(r"[-/.\s]+", fold(number)) if p]
+    return ",".join(dict.fromkeys([fold(number).replace(" ", ""), *parts]))
+
+
+def documents(stored: StoredNotice) -> Iterator[dict]:
+    """The notice's own document and one per item."""
+    notice = stored.notice
+    date = notice.date
+    when = dt.datetime(date.year, date.month, date.day) if date else None
+    header = " ".join(filter(None, [notice.doc_type, notice.number, notice.issuer, notice.issuer_canonical,
+                                    notice.title, notice.meeting, notice.period]))
+    common = dict(
+        notice_id=stored.id, file_sha=stored.sha256, number=number_keys(notice.number),
+        issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
+        topics=",".join(notice.topics), year=date.year if date else None, date=when,
+        title=notice.title, number_text=notice.number, source_name=stored.source_name, source_path=stored.source_path,
+    )
+    common = {k: v for k, v in common.items() if v is not None and v != ""}
+    body = notice.body
+    yield dict(common, id=stored.id, kind="notice", exact=body, folded=body, words=compound_words(body),
+               words_folded=compound_words(body), context_exact=header, context_folded=header,
+               addressees=_keywords(a for i in notice.items for a in i.addressees), text=notice.title)
+    for position, item in enumerate(notice.items):
+        text = item.full_text
+        words = compound_words(text)
+        doc = dict(common, id=f"{stored.id}#{position}", kind="item", item_position=position,
+                   exact=text, folded=text, words=words, words_folded=words,
+                   context_exact=header + " " + item.section, context_folded=header + " " + item.section,
+                   addressees=_keywords(item.addressees), addressee_list=list(item.addressees), text=text)
+        if item.number is not None:
+            doc["item_number"] = item.number
+        if item.topics:
+            doc["topics"] = ",".join(item.topics)
+        yield doc
+
+
+def _keywords(values) -> str:
+    """Comma-separated keyword values; commas inside a value become semicolons."""
+    return ",".join(dict.fromkeys(v.replace(",", ";") for v in values))
+
+
+class Index:
+    """Open (or create) the index in a directory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        if windex.exists_in(str(self.path)):
+            self.ix = windex.open_dir(str(self.path))
+        else:
+            self.ix = windex.create_in(str(self.path), make_schema())
+
+    @contextmanager
+    def writer(self, timeout: float = 10.0, procs: int = 1):
+        """Commits on success, cancels on error; waits up to `timeout` s for the lock."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                writer = self.ix.writer(procs=procs) if procs > 1 else self.ix.writer()
+                break
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(f"the index at {self.path} is locked by another process; try again later")
+                time.sleep(0.2)
+        try:
+            yield IndexWriter(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            writer.commit()
+
+    def searcher(self):
+        return self.ix.searcher()
+
+    def refresh(self) -> None:
+        self.ix = windex.open_dir(str(self.path))
+
+    def doc_count(self) -> int:
+        with self.ix.searcher() as s:
+            return s.doc_count()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+
+    def kind_counts(self) -> dict[str, int]:
+        # doc_frequency() would still count deleted documents until segments merge.
+        with self.ix.searcher() as s:
+            return {k: len(s.search(wq.Term("kind", k), limit=None, scored=False)) for k in ("notice", "item")}
+
+
+class IndexWriter:
+    def __init__(self, writer):
+        self._w = writer
+
+    def add_notices(self, notices: Iterable[StoredNotice]) -> int:
+        count = 0
+        for stored in notices:
+            self._w.delete_by_term("notice_id", stored.id)
+            for doc in documents(stored):
+                self._w.add_document(**doc)
+                count += 1
+        return count
+
+    def delete_files(self, sha256s: Iterable[str]) -> None:
+        for sha in sha256s:
+            self._w.delete_by_term("file_sha", sha)
+
+    def delete_notices(self, ids: Iterable[str]) -> None:
+        for nid in ids:
+            self._w.delete_by_term("notice_id", nid)
+
+
+def clear(path: str | Path) -> Index:
+    """A fresh, empty index in place of the old one (for reindex)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    windex.create_in(str(path), make_schema())
+    return Index(path)
+
+
+# Query building blocks for search.py (so that search.py never imports whoosh).
+Term, And, Or, Not, Phrase, Every, AndMaybe = wq.Term, wq.And, wq.Or, wq.Not, wq.Phrase, wq.Every, wq.AndMaybe
+DateRange, NumericRange, NullQuery = wq.DateRange, wq.NumericRange, wq.NullQuery
+FieldFacet, Facets, FacetMap = sorting.FieldFacet, sorting.Facets, sorting.Count

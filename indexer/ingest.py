@@ -1,0 +1,247 @@
+"""Bulk ingestion: files on disk → archive → index, idempotent and resumable.
+
+Workers read and parse (both cores with --jobs 2); the main process alone writes the
+archive and the index. A file is `archived` in the catalog before its notices are
+indexed and `indexed` after the index commit, so a run killed anywhere is finished by
+running it again: archived-but-unindexed files are indexed then, and index updates
+are keyed by notice id, so nothing is duplicated."""
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from .archive import Archive, sha256_bytes
+from .errors import IndexBusy, KetluanError, UnsupportedFile
+from .index import Index, clear
+from .parse import parse
+from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, read_bytes
+
+BATCH_FILES = 200
+
+
+@dataclass
+class Summary:
+    new: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    warned: int = 0
+    notices: int = 0
+    items: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    report: list[tuple[str, str, str]] = field(default_factory=list)  # path, status, reason
+
+    @property
+    def files(self) -> int:
+        return self.new + self.unchanged + self.skipped + self.failed
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    path: str
+    sha256: str
+    size: int
+    data: bytes | None
+    format: str = ""
+    encoding: str = ""
+    warnings: tuple[str, ...] = ()
+    notices: tuple = ()
+    error: str = ""
+    unsupported: bool = False
+
+
+def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files under the given paths, recursively, in a stable order; symlink loops and
+    unreadable folders are skipped."""
+    for root in paths:
+        root = Path(root)
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+                dirnames.sort()
+                for name in sorted(filenames):
+                    if not name.startswith("."):
+                        yield Path(dirpath) / name
+        else:
+            yield root
+
+
+def _read_and_parse(path: str, max_bytes: int) -> _Parsed:
+    p = Path(path)
+    try:
+        if p.is_symlink() and not p.exists():
+            return _Parsed(path, "", 0, None, error="broken or looping symbolic link")
+        size = p.stat().st_size
+        if p.suffix.lower() not in SUPPORTED_SUFFIXES:
+            return _Parsed(path, "", size, None, error=f"unsupported file type '{p.suffix.lower()}'", unsupported=True)
+        if size > max_bytes:
+            return _Parsed(path, "", size, None, error=f"file too large ({size} bytes > {max_bytes})")
+        data = p.read_bytes()
+    except OSError as err:
+        return _Parsed(path, "", 0, None, error=f"cannot open: {err.strerror or err}")
+    sha = sha256_bytes(data)
+    try:
+        result = read_bytes(data, p.name, path)
+        notices = tuple(parse(result.text))
+    except UnsupportedFile as err:
+        return _Parsed(path, sha, len(data), data, error=err.reason, unsupported=True)
+    except KetluanError as err:
+        return _Parsed(path, sha, len(data), data, error=getattr(err, "reason", str(err)))
+    except RecursionError:
+        return _Parsed(path, sha, len(data), data, error="document nested too deeply")
+    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices)
+
+
+class RunLock:
+    """One ingesting process per data directory; a second one is refused."""
+
+    def __init__(self, root: Path):
+        self.path = root / ".ingest.lock"
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise IndexBusy(f"another 'ketluan index' is already running on {self.path.parent}",
+                            "Một tiến trình lập chỉ mục khác đang chạy trên thư mục dữ liệu này.")
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_bytes: int = DEFAULT_MAX_BYTES,
+           on_file: Callable[[str, str, str], None] | None = None,
+           progress: Callable[[int, int, int], None] | None = None) -> Summary:
+    """Archive and index every file under `paths`. `on_file(path, status, reason)` is
+    called for each file not indexed cleanly; `progress(done, total, bytes)` after each."""
+    started = time.monotonic()
+    summary = Summary()
+    with RunLock(root), Archive(root) as archive:
+        archive.remove_temp_files()
+        index = Index(root / "index")
+        _finish_pending(archive, index)
+        files = [str(p) for p in iter_files(paths)]
+        todo = []
+        for path in files:
+            if _unchanged(archive, path):
+                summary.unchanged += 1
+            else:
+                todo.append(path)
+        if progress:
+            progress(summary.unchanged, len(files), 0)
+        batch: list[str] = []
+        stale: list[str] = []
+        for parsed in _parse_all(todo, jobs, max_bytes):
+            _record(archive, parsed, summary, batch, stale, on_file)
+            if progress:
+                progress(summary.files, len(files), summary.bytes)
+            if len(batch) >= BATCH_FILES:
+                _index_batch(archive, index, batch, stale)
+        _index_batch(archive, index, batch, stale)
+    summary.seconds = time.monotonic() - started
+    _write_report(root, summary)
+    return summary
+
+
+def _unchanged(archive: Archive, path: str) -> bool:
+    sha, status = archive.status_of_path(path)
+    if status != "indexed":
+        return False
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return False
+    # Cheap check first (size), then the hash: an unchanged tree re-runs quickly.
+    row = archive.db.execute("SELECT size FROM files WHERE sha256 = ?", (sha,)).fetchone()
+    if not row or row[0] != stat.st_size:
+        return False
+    return sha256_bytes(Path(path).read_bytes()) == sha
+
+
+def _parse_all(paths: list[str], jobs: int, max_bytes: int) -> Iterator[_Parsed]:
+    if jobs <= 1 or len(paths) < 4:
+        for path in paths:
+            yield _read_and_parse(path, max_bytes)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_read_and_parse, paths, [max_bytes] * len(paths), chunksize=8)
+
+
+def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str], stale: list[str], on_file) -> None:
+    def report(status: str, reason: str) -> None:
+        summary.report.append((parsed.path, status, reason))
+        if on_file:
+            on_file(parsed.path, status, reason)
+
+    if parsed.unsupported:
+        summary.skipped += 1
+        report("skipped", parsed.error)
+        return
+    if parsed.error:
+        summary.failed += 1
+        if parsed.sha256:
+            archive.store_original(parsed.data, parsed.sha256)
+            archive.record_failure(parsed.path, parsed.sha256, parsed.size, parsed.error)
+        report("failed", parsed.error)
+        return
+    archive.store_original(parsed.data, parsed.sha256)
+    stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,
+                                     list(parsed.warnings), list(parsed.notices)))
+    batch.append(parsed.sha256)
+    summary.new += 1
+    summary.bytes += parsed.size
+    summary.notices += len(parsed.notices)
+    summary.items += sum(len(n.items) for n in parsed.notices)
+    warnings = list(parsed.warnings) + sorted({w for n in parsed.notices for w in n.warnings})
+    if warnings:
+        summary.warned += 1
+        report("warning", ", ".join(warnings))
+
+
+def _index_batch(archive: Archive, index: Index, batch: list[str], stale: list[str]) -> None:
+    if not batch and not stale:
+        return
+    with index.writer() as writer:
+        writer.delete_notices(stale)
+        writer.add_notices(archive.notices_of(list(dict.fromkeys(batch))))
+    archive.mark_indexed(batch)
+    batch.clear()
+    stale.clear()
+
+
+def _finish_pending(archive: Archive, index: Index) -> None:
+    pending = archive.pending()
+    if pending:
+        _index_batch(archive, index, pending, [])
+
+
+def reindex(root: Path) -> int:
+    """Rebuild the index from the archive alone. Returns the number of documents."""
+    with RunLock(root), Archive(root) as archive:
+        index = clear(root / "index")
+        with index.writer() as writer:
+            count = writer.add_notices(archive.notices_of())
+        archive.mark_indexed(archive.pending())
+        return count
+
+
+def _write_report(root: Path, summary: Summary) -> None:
+    lines = [f"{path}\t{status}\t{reason}" for path, status, reason in summary.report]
+    tmp = root / "report.tsv.tmp"
+    tmp.write_text("path\tstatus\treason\n" + "".join(l + "\n" for l in lines), encoding="utf-8")
+    os.replace(tmp, root / "report.tsv")
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,256 @@
+"""SearchRequest → SearchResult over the index: query, filters, facets, sort, pages,
+snippets. Builds queries from index.py's building blocks; never imports whoosh."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+
+from . import index as ix
+from .errors import BadQuery
+from .normalize import fold, fold_with_offsets, has_diacritics, normalize_line
+
+MAX_QUERY_CHARS = 500
+MAX_LIMIT = 200
+SORTS = ("relevance", "newest", "oldest")
+KINDS = ("item", "notice")
+FACET_FIELDS = {"issuer": "issuer", "level": "level", "topic": "topics", "type": "doc_type", "year": "year"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_TOKEN = re.compile(r'-?"[^"]*"|\S+')
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    body: str = ""
+    level: str = ""
+    topic: str = ""
+    doc_type: str = ""
+    year: int | None = None
+    kind: str = "item"
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    notice_id: str
+    kind: str
+    item_number: int | None
+    item_position: int | None
+    score: float
+    title: str
+    issuer: str
+    number: str
+    level: str
+    doc_type: str
+    date: dt.date | None
+    topics: tuple[str, ...]
+    addressees: tuple[str, ...]
+    snippet: str  # HTML: escaped text with <mark> around matched words
+    source_name: str
+    source_path: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    request: SearchRequest
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    partial: bool = False  # no hit had every word: best partial matches shown instead
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    required: list[list[str]]  # each: the words of a term or a quoted phrase
+    excluded: list[list[str]]
+    alternatives: list[list[list[str]]]  # OR groups
+    numbers: list[str]
+
+
+def parse_query(q: str) -> _Parsed:
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadQuery(f"query longer than {MAX_QUERY_CHARS} characters",
+                       f"Câu truy vấn dài quá {MAX_QUERY_CHARS} ký tự.")
+    q = normalize_line(_CONTROL.sub(" ", q))
+    if q.count('"') % 2:
+        raise BadQuery("unclosed quotation mark", "Thiếu dấu ngoặc kép đóng.")
+    required: list[list[str]] = []
+    excluded: list[list[str]] = []
+    numbers: list[str] = []
+    groups: list[list[list[str]]] = []
+    pending_or = False
+    for token in _TOKEN.findall(q):
+        if token == "OR":
+            if not required:
+                raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
+            pending_or = True
+            continue
+        negative = token.startswith("-") and len(token) > 1
+        body = token[1:] if negative else token
+        if body.lower().startswith("so:"):
+            numbers.extend(k for k in ix.number_keys(body[3:]).split(",") if k)
+            continue
+        words = _words(body.strip('"'))
+        if not words:
+            continue
+        if negative:
+            excluded.append(words)
+        elif pending_or:
+            groups[-1].append(words) if groups and groups[-1][-1] is required[-1] else groups.append([required[-1], words])
+            pending_or = False
+        else:
+            required.append(words)
+    if pending_or:
+        raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
+    in_groups = {id(w) for g in groups for w in g}
+    plain = [w for w in required if id(w) not in in_groups]
+    return _Parsed(plain, excluded, groups, numbers)
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(ix.TOKEN_PATTERN, text)]
+
+
+def _term_query(words: list[str]):
+    """One term or quoted phrase: must match folded (in the text or the notice's
+    header); an exact-diacritic match scores higher."""
+    folded = [fold(w) for w in words]
+    if len(words) == 1:
+        options = [ix.Term("folded", folded[0]), ix.Term("context_folded", folded[0], boost=0.5)]
+        if has_diacritics(words[0]):
+            options.append(ix.Term("exact", words[0], boost=3.0))
+        return ix.Or(options)
+    options = [ix.Phrase("folded", folded)]
+    if any(has_diacritics(w) for w in words):
+        options.append(ix.Phrase("exact", words, boost=3.0))
+    return ix.Or(options)
+
+
+def build_query(parsed: _Parsed, every_word: bool = True):
+    clauses = [_term_query(w) for w in parsed.required]
+    clauses += [ix.Or([_term_query(w) for w in group]) for group in parsed.alternatives]
+    clauses += [ix.Term("number", n, boost=2.0) for n in parsed.numbers]
+    if not clauses:
+        main = ix.Every()
+    elif every_word:
+        main = ix.And(clauses)
+    else:
+        main = ix.Or(clauses)
+    singles = [w[0] for w in parsed.required if len(w) == 1]
+    if len(singles) > 1:
+        boosts = [ix.Phrase("folded", [fold(w) for w in singles], boost=2.0)]
+        if any(has_diacritics(w) for w in singles):
+            boosts.append(ix.Phrase("exact", singles, boost=4.0))
+        compounds = ix.compound_words(" ".join(singles)).split()
+        boosts += [ix.Term("words", c, boost=1.5) for c in compounds]
+        main = ix.AndMaybe(main, ix.Or(boosts))  # phrase/compound matches only add to the score
+    if parsed.excluded:
+        main = ix.And([main] + [ix.Not(_term_query(w)) for w in parsed.excluded])
+    return main
+
+
+def _filter(request: SearchRequest):
+    clauses = [ix.Term("kind", request.kind)]
+    if request.date_from or request.date_to:
+        start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
+        end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
+        clauses.append(ix.DateRange("date", start, end))
+    for value, fieldname in ((request.body, "issuer"), (request.level, "level"),
+                             (request.topic, "topics"), (request.doc_type, "doc_type")):
+        if value:
+            clauses.append(ix.Term(fieldname, value))
+    if request.year:
+        clauses.append(ix.NumericRange("year", request.year, request.year))
+    return ix.And(clauses)
+
+
+def validate(request: SearchRequest) -> None:
+    if request.sort not in SORTS:
+        raise BadQuery(f"unknown sort '{request.sort}'", f"Cách sắp xếp '{request.sort}' không hợp lệ.")
+    if request.kind not in KINDS:
+        raise BadQuery(f"unknown result kind '{request.kind}'", f"Loại kết quả '{request.kind}' không hợp lệ.")
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}", f"Số kết quả mỗi trang phải từ 1 đến {MAX_LIMIT}.")
+    if not 1 <= request.page <= 10_000:
+        raise BadQuery("page must be a positive number", "Số trang phải là số dương.")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise BadQuery("the start date is after the end date", "Ngày bắt đầu sau ngày kết thúc.")
+
+
+def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
+    validate(request)
+    parsed = parse_query(request.q)
+    terms = tuple(w for words in parsed.required + [w for g in parsed.alternatives for w in g] for w in words)
+    filt = _filter(request)
+    with index.searcher() as searcher:
+        page, partial = _run(searcher, build_query(parsed), filt, request), False
+        if page.total == 0 and len(parsed.required) > 1:
+            page, partial = _run(searcher, build_query(parsed, every_word=False), filt, request), True
+        hits = tuple(_hit(h, terms) for h in page) if page.pagenum == request.page else ()
+        facets = {name: _facet_counts(page.results, name) for name in FACET_FIELDS}
+        return SearchResult(request, page.total, hits, facets, partial, terms)
+
+
+def _run(searcher, query, filt, request: SearchRequest):
+    sortedby, reverse = None, False
+    if request.sort != "relevance":
+        sortedby, reverse = "date", request.sort == "newest"
+    groupedby = {name: ix.FieldFacet(fieldname, allow_overlap=fieldname in ("topics",), maptype=ix.FacetMap)
+                 for name, fieldname in FACET_FIELDS.items()}
+    return searcher.search_page(query, request.page, pagelen=request.limit, filter=filt,
+                                sortedby=sortedby, reverse=reverse, groupedby=groupedby)
+
+
+def _facet_counts(results, name: str) -> dict[str, int]:
+    try:
+        groups = results.groups(name)
+    except KeyError:
+        return {}
+    counts = {str(k): v for k, v in groups.items() if k not in (None, "")}
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _hit(hit, terms: tuple[str, ...]) -> Hit:
+    date = hit.get("date")
+    return Hit(
+        id=hit["id"], notice_id=hit["notice_id"], kind=hit["kind"], item_number=hit.get("item_number"),
+        item_position=hit.get("item_position"), score=round(hit.score or 0.0, 4),
+        title=hit.get("title", ""), issuer=hit.get("issuer", ""), number=hit.get("number_text", ""),
+        level=hit.get("level", ""), doc_type=hit.get("doc_type", ""), date=date.date() if date else None,
+        topics=tuple(t for t in (hit.get("topics") or "").split(",") if t),
+        addressees=tuple(hit.get("addressee_list") or ()),
+        snippet=snippet(hit.get("text", ""), terms), source_name=hit.get("source_name", ""),
+        source_path=hit.get("source_path", ""),
+    )
+
+
+def snippet(text: str, terms: tuple[str, ...], width: int = 240) -> str:
+    """The passage of `text` around the first matched word, HTML-escaped, matched words
+    (found diacritic-insensitively) wrapped in <mark>."""
+    folded, offsets = fold_with_offsets(text)
+    spans = []
+    for term in {fold(t) for t in terms if t}:
+        for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
+            spans.append((offsets[m.start()], offsets[m.end() - 1] + 1))
+    spans.sort()
+    start = max(0, spans[0][0] - width // 3) if spans else 0
+    end = min(len(text), start + width)
+    if start > 0:
+        start = text.rfind(" ", 0, start) + 1
+    out, pos = [], start
+    for s, e in spans:
+        if s < pos or e > end:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")

@@ -1,0 +1,133 @@
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CORPUS
+from indexer.archive import Archive
+from indexer.errors import IndexBusy
+from indexer.index import Index
+from indexer.ingest import RunLock, ingest, reindex
+from indexer.search import SearchRequest, search
+
+BAD_FILES = {
+    "empty.txt": b"",
+    "binary.txt": bytes(range(256)) * 8,
+    "broken.xml": b"<root><unclosed></root>",
+    "xxe.xml": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
+    "broken.docx": b"PK\x03\x04not a zip",
+    "picture.png": b"\x89PNG\r\n\x1a\n",
+}
+
+
+def copy_corpus(tmp_path, names=("000_a17ca67a3d6ef935.txt", "001_tb_thi_uy_ben_cat.txt", "005_hai_thong_bao.txt")):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in names:
+        shutil.copy(CORPUS / name, src / name)
+    return src
+
+
+def counts(root):
+    with Archive(root) as archive:
+        stats = archive.stats()
+    return stats["notices"], stats["items"], Index(root / "index").kind_counts()
+
+
+def test_index_whole_corpus(corpus_archive):
+    notices, items, docs = counts(corpus_archive)
+    assert docs == {"notice": notices, "item": items}
+    assert notices == 25 and items > 60
+
+
+def test_rerun_is_idempotent_and_changed_file_replaces(tmp_path):
+    src = copy_corpus(tmp_path)
+    root = tmp_path / "data"
+    first = ingest([src], root)
+    assert (first.new, first.notices) == (3, 4)
+    again = ingest([src], root)
+    assert (again.new, again.unchanged) == (0, 3)
+    before = counts(root)
+    (src / "001_tb_thi_uy_ben_cat.txt").write_text((CORPUS / "002_ubnd_huyen_ket_luan.txt").read_text())
+    changed = ingest([src], root)
+    assert changed.new == 1
+    notices, items, docs = counts(root)
+    assert notices == before[0] and docs["notice"] == notices and docs["item"] == items
+    idx = Index(root / "index")
+    assert search(idx, SearchRequest(q="Vành đai 4")).total == 0
+    assert search(idx, SearchRequest(q="Củ Chi", kind="notice")).hits[0].issuer == "Ủy ban nhân dân huyện Củ Chi"
+
+
+def test_crash_between_archive_and_index_is_repaired_by_rerun(tmp_path, monkeypatch):
+    src = copy_corpus(tmp_path)
+    root = tmp_path / "data"
+    import indexer.ingest as ingest_module
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest_module, "_index_batch", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([src], root)
+    monkeypatch.undo()
+    with Archive(root) as archive:
+        assert len(archive.pending()) >= 1
+    ingest([src], root)
+    notices, items, docs = counts(root)
+    assert docs == {"notice": notices, "item": items} and notices == 4
+
+
+def test_bad_files_are_reported_and_the_run_completes(tmp_path):
+    src = copy_corpus(tmp_path, names=("001_tb_thi_uy_ben_cat.txt",))
+    for name, data in BAD_FILES.items():
+        (src / name).write_bytes(data)
+    os.symlink(src / "loop", src / "loop")
+    root = tmp_path / "data"
+    summary = ingest([src], root)
+    statuses = {os.path.basename(p): (s, r) for p, s, r in summary.report}
+    assert summary.new == 1 and summary.skipped == 1
+    assert statuses["picture.png"][0] == "skipped"
+    for name in ("empty.txt", "binary.txt", "broken.xml", "xxe.xml", "broken.docx", "loop"):
+        assert statuses[name][0] == "failed", name
+    report = (root / "report.tsv").read_text()
+    assert "xxe.xml\tfailed\t" in report and "entities" in report
+    with Archive(root) as archive:
+        assert {os.path.basename(p) for p, _ in archive.failures()} >= {"binary.txt", "xxe.xml"}
+
+
+def test_cli_exit_codes(tmp_path):
+    src = copy_corpus(tmp_path, names=("001_tb_thi_uy_ben_cat.txt",))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "indexer.cli", *a], capture_output=True, text=True)  # noqa: E731
+    ok = run("index", str(src), "--data", str(tmp_path / "d"))
+    assert ok.returncode == 0, ok.stderr
+    (src / "bad.txt").write_bytes(b"\x00" * 100)
+    bad = run("index", str(src), "--data", str(tmp_path / "d"))
+    assert bad.returncode == 1 and "bad.txt" in bad.stderr
+    assert run("index", "--data", str(tmp_path / "d")).returncode == 2
+
+
+def test_reindex_gives_the_same_results(tmp_path):
+    src = copy_corpus(tmp_path)
+    root = tmp_path / "data"
+    ingest([src], root)
+    request = SearchRequest(q="dang vien", limit=50)
+    before = [(h.id, h.score) for h in search(Index(root / "index"), request).hits]
+    reindex(root)
+    after = [(h.id, h.score) for h in search(Index(root / "index"), request).hits]
+    assert before == after and before
+
+
+def test_second_run_is_refused_while_one_holds_the_lock(tmp_path):
+    with RunLock(tmp_path):
+        with pytest.raises(IndexBusy):
+            ingest([CORPUS / "001_tb_thi_uy_ben_cat.txt"], tmp_path)
+
+
+def test_originals_are_content_addressed(tmp_path):
+    src = copy_corpus(tmp_path, names=("001_tb_thi_uy_ben_cat.txt",))
+    root = tmp_path / "data"
+    ingest([src], root)
+    stored = list((root / "originals").glob("*/*"))
+    assert len(stored) == 1 and stored[0].read_bytes() == (src / "001_tb_thi_uy_ben_cat.txt").read_bytes()

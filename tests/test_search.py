@@ -1,0 +1,83 @@
+import datetime as dt
+
+import pytest
+
+from indexer.errors import BadQuery
+from indexer.search import SearchRequest, search, snippet
+
+
+def ids(result):
+    return [h.notice_id for h in result.hits]
+
+
+@pytest.mark.parametrize("q", ["giai phong mat bang", "giải phóng mặt bằng", "GIAI PHONG mặt bằng"])
+def test_diacritic_insensitive_and_mixed(corpus_index, q):
+    result = search(corpus_index, SearchRequest(q=q, limit=50))
+    assert result.total >= 4 and not result.partial
+    assert all("<mark>" in h.snippet for h in result.hits)
+
+
+def test_every_word_must_match(corpus_index):
+    both = search(corpus_index, SearchRequest(q="vành đai", limit=50)).total
+    assert both >= 1
+    assert search(corpus_index, SearchRequest(q="vành đai tuyệt_không_có")).partial
+
+
+def test_exact_diacritics_rank_first(corpus_index):
+    result = search(corpus_index, SearchRequest(q="đảng viên", limit=50))
+    assert result.hits[0].score > result.hits[-1].score
+    assert "đảng" in result.hits[0].snippet.lower()
+
+
+def test_filters_and_facets(corpus_index):
+    all_items = search(corpus_index, SearchRequest(q="", limit=200))
+    assert all_items.facets["level"]["huyện"] >= 5
+    huyen = search(corpus_index, SearchRequest(level="huyện", limit=200))
+    assert huyen.total == all_items.facets["level"]["huyện"]
+    assert all(h.level == "huyện" for h in huyen.hits)
+    dated = search(corpus_index, SearchRequest(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31), limit=200))
+    assert dated.total and all(h.date.year == 2024 for h in dated.hits)
+    newest = search(corpus_index, SearchRequest(sort="newest", limit=200))
+    dates = [h.date for h in newest.hits if h.date]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_notices_kind_and_pagination(corpus_index):
+    notices = search(corpus_index, SearchRequest(kind="notice", limit=5))
+    assert notices.total == 25 and len(notices.hits) == 5
+    page2 = search(corpus_index, SearchRequest(kind="notice", limit=5, page=2))
+    assert not set(ids(notices)) & set(ids(page2))
+
+
+def test_query_spread_over_title_and_item(corpus_index):
+    result = search(corpus_index, SearchRequest(q="Bến Cát kiểm đếm"))
+    assert result.total >= 1 and result.hits[0].item_number == 1
+
+
+def test_document_number_prefix(corpus_index):
+    result = search(corpus_index, SearchRequest(q="so:123-TB/TU", kind="notice"))
+    assert result.total >= 1 and result.hits[0].number == "123-TB/TU"
+
+
+@pytest.mark.parametrize("q", ['"unclosed', "x" * 600, "OR", "a OR"])
+def test_bad_queries_raise(corpus_index, q):
+    with pytest.raises(BadQuery):
+        search(corpus_index, SearchRequest(q=q))
+
+
+@pytest.mark.parametrize("q", ["(luận", "\x00\x01 dang", "-", "AND", "***", "'", "<script>"])
+def test_odd_queries_run(corpus_index, q):
+    search(corpus_index, SearchRequest(q=q))
+
+
+@pytest.mark.parametrize("kwargs", [dict(limit=0), dict(limit=10**9), dict(page=0), dict(sort="x"), dict(kind="x"),
+                                    dict(date_from=dt.date(2024, 1, 2), date_to=dt.date(2024, 1, 1))])
+def test_bad_parameters_raise(corpus_index, kwargs):
+    with pytest.raises(BadQuery):
+        search(corpus_index, SearchRequest(**kwargs))
+
+
+def test_snippet_is_escaped_and_marks_folded_matches():
+    out = snippet("Giải phóng <script>alert(1)</script> mặt bằng", ("mat", "bang"))
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "<mark>mặt</mark> <mark>bằng</mark>" in out
