@@ -86,7 +86,7 @@ def _describe(n: int, notice) -> str:
 def index_command(paths, data, jobs, max_size, quiet):
     """Archive and index every file under PATHS (folders are walked recursively)."""
     from .ingest import ingest
-    bar = _progress(quiet)
+    bar = _Progress(quiet)
 
     def on_file(path, status, reason):
         if status == "failed":
@@ -142,10 +142,6 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _progress(quiet: bool) -> _Progress:
-    return _Progress(quiet)
 
 
 @main.command("reindex")

@@ -148,9 +148,6 @@ class Index:
     def searcher(self):
         return self.ix.searcher()
 
-    def refresh(self) -> None:
-        self.ix = windex.open_dir(str(self.path))
-
     def doc_count(self) -> int:
         with self.ix.searcher() as s:
             return s.doc_count()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -241,7 +240,3 @@ def _write_report(root: Path, summary: Summary) -> None:
     tmp = root / "report.tsv.tmp"
     tmp.write_text("path\tstatus\treason\n" + "".join(l + "\n" for l in lines), encoding="utf-8")
     os.replace(tmp, root / "report.tsv")
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

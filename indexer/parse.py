@@ -6,7 +6,7 @@ whatever the parser could or could not place in fields."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import dates
 from .bodies import body_level, canonical_body, place_name
@@ -157,7 +157,6 @@ def parse(text: str) -> list[Notice]:
 def _with_warning(notice: Notice, warning: str) -> Notice:
     if warning in notice.warnings:
         return notice
-    from dataclasses import replace
     return replace(notice, warnings=notice.warnings + (warning,))
 
 

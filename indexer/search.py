@@ -82,16 +82,16 @@ def parse_query(q: str) -> _Parsed:
     q = normalize_line(_CONTROL.sub(" ", q))
     if q.count('"') % 2:
         raise BadQuery("unclosed quotation mark", "Thiếu dấu ngoặc kép đóng.")
-    required: list[list[str]] = []
+    required: list[list[str]] = []  # plain terms and phrases, in order
     excluded: list[list[str]] = []
     numbers: list[str] = []
-    groups: list[list[list[str]]] = []
-    pending_or = False
+    groups: list[list[list[str]]] = []  # `a OR b OR c`: the alternatives of one clause
+    after_or = False
     for token in _TOKEN.findall(q):
         if token == "OR":
-            if not required:
+            if not (required or groups) or after_or:
                 raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
-            pending_or = True
+            after_or = True
             continue
         negative = token.startswith("-") and len(token) > 1
         body = token[1:] if negative else token
@@ -103,15 +103,19 @@ def parse_query(q: str) -> _Parsed:
             continue
         if negative:
             excluded.append(words)
-        elif pending_or:
-            groups[-1].append(words) if groups and groups[-1][-1] is required[-1] else groups.append([required[-1], words])
-            pending_or = False
+        elif after_or and groups and groups[-1][-1] is last_required:
+            groups[-1].append(words)  # a third (fourth...) alternative
+            last_required = words
+        elif after_or:
+            groups.append([required.pop(), words])
+            last_required = words
         else:
             required.append(words)
-    if pending_or:
+            last_required = words
+        after_or = False
+    if after_or:
         raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
-    in_groups = {id(w) for g in groups for w in g}
-    plain = [w for w in required if id(w) not in in_groups]
+    plain = required
     return _Parsed(plain, excluded, groups, numbers)
 
 

@@ -81,3 +81,24 @@ def test_snippet_is_escaped_and_marks_folded_matches():
     out = snippet("Giải phóng <script>alert(1)</script> mặt bằng", ("mat", "bang"))
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert "<mark>mặt</mark> <mark>bằng</mark>" in out
+
+
+@pytest.mark.parametrize("q,required,groups,excluded", [
+    ("a b", [["a"], ["b"]], [], []),
+    ("a OR b", [], [[["a"], ["b"]]], []),
+    ("a OR b OR c d", [["d"]], [[["a"], ["b"], ["c"]]], []),
+    ("a OR b c OR d", [], [[["a"], ["b"]], [["c"], ["d"]]], []),
+    ('-x "mặt bằng"', [["mặt", "bằng"]], [], [["x"]]),
+])
+def test_query_operators(q, required, groups, excluded):
+    from indexer.search import parse_query
+    parsed = parse_query(q)
+    assert (parsed.required, parsed.alternatives, parsed.excluded) == (required, groups, excluded)
+
+
+def test_or_and_exclude_change_results(corpus_index):
+    one = search(corpus_index, SearchRequest(q="Covid", limit=200)).total
+    either = search(corpus_index, SearchRequest(q="Covid OR thủy lợi", limit=200)).total
+    assert either > one
+    without = search(corpus_index, SearchRequest(q="Covid -vắc", limit=200)).total
+    assert without < one
