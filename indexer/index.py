@@ -25,7 +25,7 @@ from .archive import StoredNotice
 from .errors import IndexBusy
 from .normalize import FOLD_TABLE, fold
 
-TOKEN_PATTERN = r"\w+(?:[-/.]\w+)*"
+TOKEN_PATTERN = r"\w+"  # `Covid-19` → covid, 19: a query for `Covid` must find it
 EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
 FOLDED = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(FOLD_TABLE)
 WORDS = SpaceSeparatedTokenizer() | LowercaseFilter()

@@ -98,7 +98,7 @@ def test_query_operators(q, required, groups, excluded):
 
 def test_or_and_exclude_change_results(corpus_index):
     one = search(corpus_index, SearchRequest(q="Covid", limit=200)).total
-    either = search(corpus_index, SearchRequest(q="Covid OR thủy lợi", limit=200)).total
+    either = search(corpus_index, SearchRequest(q='Covid OR "thủy lợi"', limit=200)).total
     assert either > one
     without = search(corpus_index, SearchRequest(q="Covid -vắc", limit=200)).total
     assert without < one
