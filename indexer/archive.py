@@ -117,15 +117,12 @@ class Archive:
         return count
 
     # catalog -------------------------------------------------------------------
-    def status_of_path(self, path: str) -> tuple[str | None, str | None]:
-        """(sha256, status) last recorded for a path, or (None, None)."""
+    def status_of_path(self, path: str) -> tuple[str | None, str | None, int | None]:
+        """(sha256, status, size) last recorded for a path, or (None, None, None)."""
         row = self.db.execute(
-            "SELECT p.sha256, f.status FROM paths p JOIN files f USING(sha256) WHERE p.path = ?", (path,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
-
-    def file_status(self, sha256: str) -> str | None:
-        row = self.db.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
-        return row[0] if row else None
+            "SELECT p.sha256, f.status, f.size FROM paths p JOIN files f USING(sha256) WHERE p.path = ?",
+            (path,)).fetchone()
+        return tuple(row) if row else (None, None, None)
 
     def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
                     warnings: list[str], notices: list[Notice]) -> list[str]:

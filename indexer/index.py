@@ -92,8 +92,9 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
     body = notice.body
-    yield dict(common, id=stored.id, kind="notice", exact=body, folded=body, words=compound_words(body),
-               words_folded=compound_words(body), context_exact=header, context_folded=header,
+    body_words = compound_words(body)
+    yield dict(common, id=stored.id, kind="notice", exact=body, folded=body, words=body_words,
+               words_folded=body_words, context_exact=header, context_folded=header,
                addressees=_keywords(a for i in notice.items for a in i.addressees), text=notice.title)
     for position, item in enumerate(notice.items):
         text = item.full_text
@@ -147,10 +148,6 @@ class Index:
 
     def searcher(self):
         return self.ix.searcher()
-
-    def doc_count(self) -> int:
-        with self.ix.searcher() as s:
-            return s.doc_count()
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())

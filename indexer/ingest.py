@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .archive import Archive, sha256_bytes
-from .errors import IndexBusy, KetluanError, UnsupportedFile
+from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .index import Index, clear
 from .parse import parse
-from .read import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, read_bytes
+from .read import DEFAULT_MAX_BYTES, load_bytes, read_bytes
 
 BATCH_FILES = 200
 
@@ -73,17 +73,14 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
 
 def _read_and_parse(path: str, max_bytes: int) -> _Parsed:
     p = Path(path)
+    if p.is_symlink() and not p.exists():
+        return _Parsed(path, "", 0, None, error="broken or looping symbolic link")
     try:
-        if p.is_symlink() and not p.exists():
-            return _Parsed(path, "", 0, None, error="broken or looping symbolic link")
-        size = p.stat().st_size
-        if p.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return _Parsed(path, "", size, None, error=f"unsupported file type '{p.suffix.lower()}'", unsupported=True)
-        if size > max_bytes:
-            return _Parsed(path, "", size, None, error=f"file too large ({size} bytes > {max_bytes})")
-        data = p.read_bytes()
-    except OSError as err:
-        return _Parsed(path, "", 0, None, error=f"cannot open: {err.strerror or err}")
+        data = load_bytes(p, max_bytes)
+    except UnsupportedFile as err:
+        return _Parsed(path, "", 0, None, error=err.reason, unsupported=True)
+    except UnreadableFile as err:
+        return _Parsed(path, "", 0, None, error=err.reason)
     sha = sha256_bytes(data)
     try:
         result = read_bytes(data, p.name, path)
@@ -154,18 +151,14 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
 
 
 def _unchanged(archive: Archive, path: str) -> bool:
-    sha, status = archive.status_of_path(path)
+    sha, status, size = archive.status_of_path(path)
     if status != "indexed":
         return False
     try:
-        stat = Path(path).stat()
+        # Cheap check first (size), then the hash: an unchanged tree re-runs quickly.
+        return Path(path).stat().st_size == size and sha256_bytes(Path(path).read_bytes()) == sha
     except OSError:
         return False
-    # Cheap check first (size), then the hash: an unchanged tree re-runs quickly.
-    row = archive.db.execute("SELECT size FROM files WHERE sha256 = ?", (sha,)).fetchone()
-    if not row or row[0] != stat.st_size:
-        return False
-    return sha256_bytes(Path(path).read_bytes()) == sha
 
 
 def _parse_all(paths: list[str], jobs: int, max_bytes: int) -> Iterator[_Parsed]:

@@ -35,6 +35,11 @@ class ReadResult:
 def read_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
     """Read one file into text. Raises UnsupportedFile for types it does not handle and
     UnreadableFile (naming the file and the reason) for everything it cannot read."""
+    return read_bytes(load_bytes(path, max_bytes), Path(path).name, str(path))
+
+
+def load_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes, after checking its type is supported and its size is within bounds."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -43,10 +48,9 @@ def read_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResul
         size = path.stat().st_size
         if size > max_bytes:
             raise UnreadableFile(str(path), f"file too large ({size} bytes > {max_bytes})", "tệp quá lớn")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise UnreadableFile(str(path), f"cannot open: {err.strerror or err}", "không mở được tệp") from err
-    return read_bytes(data, path.name, str(path))
 
 
 def read_bytes(data: bytes, name: str, display: str | None = None) -> ReadResult:
