@@ -169,6 +169,12 @@ class Archive:
             self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
                             (path, sha256, Path(path).name))
 
+    def update_notices(self, notices: list[tuple[str, Notice]]) -> None:
+        """Replace the parsed data of existing notices (re-tagging)."""
+        with self.db:
+            self.db.executemany("UPDATE notices SET data = ? WHERE id = ?",
+                                [(json.dumps(to_dict(n), ensure_ascii=False), nid) for nid, n in notices])
+
     def mark_indexed(self, sha256s: list[str]) -> None:
         with self.db:
             self.db.executemany("UPDATE files SET status='indexed' WHERE sha256 = ? AND status = 'archived'",

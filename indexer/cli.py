@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from . import topics
 from .errors import KetluanError
 from .model import to_dict
 from .parse import parse
@@ -19,6 +20,12 @@ from .read import read_file
 def _fail(message: str, code: int = 1) -> None:
     click.echo(f"ketluan: {message}", err=True)
     sys.exit(code)
+
+
+def topics_option(f):
+    return click.option("--topics", "taxonomy", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                        default=None, show_default="$KETLUAN_TOPICS, else the one kept in the data directory, "
+                        "else the built-in taxonomy", help="Topic taxonomy (TOML) to tag items with.")(f)
 
 
 def data_dir_option(f):
@@ -37,13 +44,15 @@ def main() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of notice objects.")
 @click.option("--body/--no-body", default=False, help="Include each notice's full text in JSON.")
-def parse_command(file: Path, as_json: bool, body: bool) -> None:
+@topics_option
+def parse_command(file: Path, as_json: bool, body: bool, taxonomy) -> None:
     """Parse FILE and print the notices found in it."""
     try:
         result = read_file(file)
+        tax = topics.load(topics.taxonomy_path(taxonomy))
     except KetluanError as err:
         _fail(str(err))
-    notices = parse(result.text)
+    notices = [tax.tag(n) for n in parse(result.text)]
     if as_json:
         data = [to_dict(n, include_body=body) for n in notices]
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -62,7 +71,8 @@ def _describe(n: int, notice) -> str:
         ("Presiding", f"{notice.presiding.name}, {notice.presiding.position}".strip(", ") if notice.presiding else ""),
         ("Signer", " / ".join(filter(None, [notice.signer.on_behalf_of, notice.signer.position, notice.signer.name]))
          if notice.signer else ""),
-        ("Recipients", "; ".join(notice.recipients)), ("Warnings", ", ".join(notice.warnings)),
+        ("Recipients", "; ".join(notice.recipients)), ("Topics", ", ".join(notice.topics)),
+        ("Warnings", ", ".join(notice.warnings)),
     ]
     lines += [f"  {label:<13} {value}" for label, value in fields if value]
     for item in notice.items:
@@ -73,6 +83,8 @@ def _describe(n: int, notice) -> str:
             lines.append(f"      → {'; '.join(item.addressees)}")
         if item.deadline:
             lines.append(f"      ⏰ {item.deadline.date} ({item.deadline.text})")
+        if item.topics:
+            lines.append(f"      # {', '.join(item.topics)}")
     return "\n".join(lines)
 
 
@@ -83,7 +95,8 @@ def _describe(n: int, notice) -> str:
               show_default="2 or the number of cores", help="Worker processes reading and parsing.")
 @click.option("--max-size", type=click.IntRange(1), default=20, show_default=True, help="Largest file, in MB.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary (and failures on stderr).")
-def index_command(paths, data, jobs, max_size, quiet):
+@topics_option
+def index_command(paths, data, jobs, max_size, quiet, taxonomy):
     """Archive and index every file under PATHS (folders are walked recursively)."""
     from .ingest import ingest
     bar = _Progress(quiet)
@@ -93,7 +106,8 @@ def index_command(paths, data, jobs, max_size, quiet):
             bar.write(f"ketluan: {path}: {reason}", err=True)
 
     try:
-        summary = ingest(paths, data, jobs=jobs, max_bytes=max_size * 1024 * 1024, on_file=on_file, progress=bar.update)
+        summary = ingest(paths, data, jobs=jobs, max_bytes=max_size * 1024 * 1024, on_file=on_file,
+                         progress=bar.update, taxonomy=taxonomy)
     except KetluanError as err:
         bar.close()
         _fail(str(err))
@@ -107,6 +121,8 @@ def index_command(paths, data, jobs, max_size, quiet):
                f"{summary.items} items; {summary.seconds:.1f} s ({mb / max(summary.seconds, 1e-9):.2f} MB/s)")
     if summary.report:
         click.echo(f"report: {data / 'report.tsv'}")
+    if summary.taxonomy_changed and summary.unchanged:
+        click.echo(f"the topic file changed: run 'ketluan retag --data {data}' to re-tag files archived before")
     sys.exit(1 if summary.failed else 0)
 
 
@@ -154,6 +170,21 @@ def reindex_command(data):
     except KetluanError as err:
         _fail(str(err))
     click.echo(f"reindexed: {count} documents")
+
+
+@main.command("retag")
+@data_dir_option
+@topics_option
+def retag_command(data, taxonomy):
+    """Re-tag every archived notice with the topic taxonomy (no file is re-read) and rebuild the index."""
+    from .ingest import retag
+    if not (data / "catalog.sqlite").exists():
+        _fail(f"no archive in {data}; run 'ketluan index PATH --data {data}' first")
+    try:
+        total, changed = retag(data, taxonomy)
+    except KetluanError as err:
+        _fail(str(err))
+    click.echo(f"retagged: {total} notices, {changed} with changed topics")
 
 
 @main.command("stats")

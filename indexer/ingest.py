@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import topics
 from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .index import Index, clear
@@ -36,6 +37,7 @@ class Summary:
     bytes: int = 0
     seconds: float = 0.0
     report: list[tuple[str, str, str]] = field(default_factory=list)  # path, status, reason
+    taxonomy_changed: bool = False  # a new topic file: already archived notices need `ketluan retag`
 
     @property
     def files(self) -> int:
@@ -71,7 +73,7 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             yield root
 
 
-def _read_and_parse(path: str, max_bytes: int) -> _Parsed:
+def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
     p = Path(path)
     if p.is_symlink() and not p.exists():
         return _Parsed(path, "", 0, None, error="broken or looping symbolic link")
@@ -84,7 +86,8 @@ def _read_and_parse(path: str, max_bytes: int) -> _Parsed:
     sha = sha256_bytes(data)
     try:
         result = read_bytes(data, p.name, path)
-        notices = tuple(parse(result.text))
+        taxonomy = topics.load(taxonomy_file)
+        notices = tuple(taxonomy.tag(n) for n in parse(result.text))
     except UnsupportedFile as err:
         return _Parsed(path, sha, len(data), data, error=err.reason, unsupported=True)
     except KetluanError as err:
@@ -118,12 +121,17 @@ class RunLock:
 
 def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_bytes: int = DEFAULT_MAX_BYTES,
            on_file: Callable[[str, str, str], None] | None = None,
-           progress: Callable[[int, int, int], None] | None = None) -> Summary:
+           progress: Callable[[int, int, int], None] | None = None,
+           taxonomy: str | os.PathLike | None = None) -> Summary:
     """Archive and index every file under `paths`. `on_file(path, status, reason)` is
-    called for each file not indexed cleanly; `progress(done, total, bytes)` after each."""
+    called for each file not indexed cleanly; `progress(done, total, bytes)` after each.
+    `taxonomy`: a topic file to tag with (kept in the data directory for later runs)."""
     started = time.monotonic()
     summary = Summary()
+    root = Path(root)
     with RunLock(root), Archive(root) as archive:
+        summary.taxonomy_changed = _save_taxonomy(root, taxonomy)
+        taxonomy_file = str(topics.taxonomy_path(None, root))
         archive.remove_temp_files()
         index = Index(root / "index")
         _finish_pending(archive, index)
@@ -138,7 +146,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             progress(summary.unchanged, len(files), 0)
         batch: list[str] = []
         stale: list[str] = []
-        for parsed in _parse_all(todo, jobs, max_bytes):
+        for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file):
             _record(archive, parsed, summary, batch, stale, on_file)
             if progress:
                 progress(summary.files, len(files), summary.bytes)
@@ -161,13 +169,15 @@ def _unchanged(archive: Archive, path: str) -> bool:
         return False
 
 
-def _parse_all(paths: list[str], jobs: int, max_bytes: int) -> Iterator[_Parsed]:
+def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str) -> Iterator[_Parsed]:
+    topics.load(taxonomy_file)  # a broken topic file fails the run before any file is read
     if jobs <= 1 or len(paths) < 4:
         for path in paths:
-            yield _read_and_parse(path, max_bytes)
+            yield _read_and_parse(path, max_bytes, taxonomy_file)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_read_and_parse, paths, [max_bytes] * len(paths), chunksize=8)
+        yield from pool.map(_read_and_parse, paths, [max_bytes] * len(paths), [taxonomy_file] * len(paths),
+                            chunksize=8)
 
 
 def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str], stale: list[str], on_file) -> None:
@@ -221,11 +231,50 @@ def _finish_pending(archive: Archive, index: Index) -> None:
 def reindex(root: Path) -> int:
     """Rebuild the index from the archive alone. Returns the number of documents."""
     with RunLock(root), Archive(root) as archive:
-        index = clear(root / "index")
-        with index.writer() as writer:
-            count = writer.add_notices(archive.notices_of())
-        archive.mark_indexed(archive.pending())
-        return count
+        return _rebuild(archive, Path(root))
+
+
+def _rebuild(archive: Archive, root: Path) -> int:
+    index = clear(root / "index")
+    with index.writer() as writer:
+        count = writer.add_notices(archive.notices_of())
+    archive.mark_indexed(archive.pending())
+    return count
+
+
+def retag(root: Path, taxonomy: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Re-tag every archived notice with the taxonomy (without re-reading any file) and
+    rebuild the index. Returns (notices, notices whose topics changed)."""
+    root = Path(root)
+    with RunLock(root), Archive(root) as archive:
+        _save_taxonomy(root, taxonomy)
+        tax = topics.load(topics.taxonomy_path(None, root))
+        changed, total = [], 0
+        for stored in archive.notices_of():
+            total += 1
+            tagged = tax.tag(stored.notice)
+            if tagged != stored.notice:
+                changed.append((stored.id, tagged))
+        archive.update_notices(changed)
+        _rebuild(archive, root)
+        return total, len(changed)
+
+
+def _save_taxonomy(root: Path, taxonomy: str | os.PathLike | None) -> bool:
+    """Keep a copy of the topic file the archive is tagged with (so later runs and the
+    site use it too). True when it differs from the copy kept before."""
+    source = topics.taxonomy_path(taxonomy, root)
+    saved = root / topics.SAVED_NAME
+    if source == saved or (taxonomy is None and not os.environ.get("KETLUAN_TOPICS")):
+        return False
+    topics.load(source)  # refuse a broken file before keeping it
+    text = source.read_text(encoding="utf-8")
+    if saved.is_file() and saved.read_text(encoding="utf-8") == text:
+        return False
+    tmp = saved.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, saved)
+    return True
 
 
 def _write_report(root: Path, summary: Summary) -> None:

@@ -6,6 +6,7 @@ import unicodedata
 import pytest
 
 from conftest import CORPUS, GOLDEN, load_json
+from indexer import topics
 from indexer.model import from_json, to_dict, to_json
 from indexer.normalize import fold, normalize
 from indexer.parse import find_addressees, find_deadline, parse
@@ -16,7 +17,9 @@ KNOWN_ERRORS = load_json(GOLDEN / "known_errors.json")
 
 
 def parsed(path):
-    return [to_dict(n, include_body=False) for n in parse(read_file(path).text)]
+    """What ingestion archives: the parsed notices, tagged with the built-in topics."""
+    taxonomy = topics.load()
+    return [to_dict(taxonomy.tag(n), include_body=False) for n in parse(read_file(path).text)]
 
 
 def lookup(data, path):

@@ -1,0 +1,171 @@
+"""Topic tagging: which topics of the taxonomy each conclusion item is about.
+
+The taxonomy is a TOML file (the package's `data/topics.toml` unless the user points at
+their own). Rules match case-, diacritic- and punctuation-insensitively at word
+boundaries; exclusion phrases are blanked out before matching. A notice's topics are
+the union of its items' topics."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import KetluanError
+from .model import Notice
+from .normalize import fold, normalize_line
+
+DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "topics.toml"
+SAVED_NAME = "topics.toml"  # the taxonomy an archive was tagged with, kept in the data directory
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+class BadTaxonomy(KetluanError):
+    message_vi = "Tệp danh mục chủ đề không hợp lệ."
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    match: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+def _prepare(text: str) -> tuple[str, str]:
+    """(lower-case text, its folded form) with punctuation as single spaces; both have
+    the same length, so a span found in one can be blanked in the other."""
+    lower = " " + _NON_WORD.sub(" ", normalize_line(text).lower()) + " "
+    return lower, fold(lower)
+
+
+def _pattern(phrases: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """Regexes for the folded phrases and for the `=`-prefixed (exact) ones."""
+    folded, exact = set(), set()
+    for phrase in phrases:
+        keep = phrase.startswith("=")
+        words = _NON_WORD.sub(" ", normalize_line(phrase.lstrip("=")).lower()).strip()
+        if words:
+            (exact if keep else folded).add(words if keep else fold(words))
+
+    def compile_(alternatives):
+        if not alternatives:
+            return None
+        body = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
+        return re.compile(rf"(?<=\s)(?:{body})(?=\s)")
+
+    return compile_(folded), compile_(exact)
+
+
+class Taxonomy:
+    def __init__(self, topics: list[Topic], source: str = ""):
+        self.topics = tuple(topics)
+        self.source = source
+        self.names = {t.id: t.name for t in self.topics}
+        self._rules = [(t.id, _pattern(t.match), _pattern(t.exclude)) for t in self.topics]
+
+    def __contains__(self, topic_id: str) -> bool:
+        return topic_id in self.names
+
+    def tag_text(self, text: str) -> tuple[str, ...]:
+        """The topics whose rules match `text`, in taxonomy order."""
+        lower, folded = _prepare(text)
+        found = []
+        for topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact) in self._rules:
+            lo, fo = lower, folded
+            for pattern, haystack in ((exc_folded, folded), (exc_exact, lower)):
+                if pattern:
+                    for m in pattern.finditer(haystack):
+                        blank = " " * (m.end() - m.start())
+                        lo = lo[:m.start()] + blank + lo[m.end():]
+                        fo = fo[:m.start()] + blank + fo[m.end():]
+            if (inc_folded and inc_folded.search(fo)) or (inc_exact and inc_exact.search(lo)):
+                found.append(topic_id)
+        return tuple(found)
+
+    def tag(self, notice: Notice) -> Notice:
+        """The notice with topics on every item and their union on the notice. An item
+        that matches nothing takes its section's or the title's topic when that is a
+        single one (`… về công tác cán bộ`: its items are about cán bộ)."""
+        title_topics = self.tag_text(notice.title)
+        items = []
+        for item in notice.items:
+            topics = self.tag_text(item.full_text)
+            if not topics:
+                context = self.tag_text(item.section) or title_topics
+                topics = context if len(context) == 1 else ()
+            items.append(dataclasses.replace(item, topics=topics))
+        union = {t for item in items for t in item.topics}
+        if not notice.items:
+            union.update(self.tag_text(notice.title + "\n" + notice.body))
+        ordered = tuple(t.id for t in self.topics if t.id in union)
+        return dataclasses.replace(notice, items=tuple(items), topics=ordered)
+
+
+def parse_taxonomy(text: str, source: str = "<text>") -> Taxonomy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise BadTaxonomy(f"{source}: not valid TOML: {err}", f"Tệp chủ đề {source} không đúng định dạng TOML: {err}")
+    entries = data.get("topic")
+    if not isinstance(entries, list) or not entries:
+        raise BadTaxonomy(f"{source}: no [[topic]] entries", f"Tệp chủ đề {source} không có mục [[topic]] nào.")
+    topics, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        topics.append(_topic(entry, n, source, seen))
+    return Taxonomy(topics, source)
+
+
+def _topic(entry: dict, n: int, source: str, seen: set) -> Topic:
+    def bad(problem: str, problem_vi: str) -> BadTaxonomy:
+        return BadTaxonomy(f"{source}: topic #{n}: {problem}", f"Tệp chủ đề {source}, chủ đề thứ {n}: {problem_vi}")
+
+    topic_id = entry.get("id")
+    if not isinstance(topic_id, str) or not _ID.match(topic_id):
+        raise bad("'id' must be lower-case ASCII letters, digits and hyphens",
+                  "'id' chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang")
+    if topic_id in seen:
+        raise bad(f"duplicate id '{topic_id}'", f"trùng id '{topic_id}'")
+    seen.add(topic_id)
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise bad("'name' is missing", "thiếu 'name'")
+    lists = {}
+    for key in ("match", "exclude"):
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad(f"'{key}' must be a list of strings", f"'{key}' phải là danh sách chuỗi")
+        lists[key] = tuple(v for v in value if v.strip("= "))
+    if not lists["match"]:
+        raise bad("'match' is empty", "'match' đang trống")
+    return Topic(topic_id, normalize_line(name), lists["match"], lists["exclude"])
+
+
+def taxonomy_path(explicit: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Path:
+    """--topics FILE, else $KETLUAN_TOPICS, else the copy saved in the data directory,
+    else the packaged taxonomy."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("KETLUAN_TOPICS"):
+        return Path(os.environ["KETLUAN_TOPICS"])
+    if data_dir and (Path(data_dir) / SAVED_NAME).is_file():
+        return Path(data_dir) / SAVED_NAME
+    return DEFAULT_TAXONOMY
+
+
+def load(path: str | os.PathLike | None = None) -> Taxonomy:
+    path = Path(path) if path else DEFAULT_TAXONOMY
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise BadTaxonomy(f"{path}: cannot read the topic file: {err}", f"Không đọc được tệp chủ đề {path}.")
+    return _cached(str(path), text)
+
+
+@lru_cache(maxsize=8)
+def _cached(source: str, text: str) -> Taxonomy:
+    return parse_taxonomy(text, source)
