@@ -220,34 +220,38 @@ def stats_command(data, as_json):
 @click.option("--topic", default="")
 @click.option("--type", "doc_type", default="", help="Document type: thông báo, kết luận, ...")
 @click.option("--year", type=int)
+@click.option("--addressee", default="", help="Items assigned to this body (as listed in the facets).")
+@click.option("--due-from", help="Items whose deadline is on or after this date, YYYY-MM-DD.")
+@click.option("--due-to", help="... on or before this date.")
 @click.option("--notices", is_flag=True, help="Whole notices instead of items.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "deadline"]), default="relevance")
 @click.option("--page", type=click.IntRange(1), default=1)
 @click.option("--limit", type=click.IntRange(1, 200), default=10)
 @click.option("--json", "as_json", is_flag=True)
-def search_command(query, data, date_from, date_to, body, level, topic, doc_type, year, notices, sort, page,
-                   limit, as_json):
+def search_command(query, data, date_from, date_to, body, level, topic, doc_type, year, addressee, due_from, due_to,
+                   notices, sort, page, limit, as_json):
     """Search the index. Every word must match; diacritics are optional."""
     from .dates import parse_iso
     from .index import Index
-    from .search import SearchRequest, search
+    from .search import SearchRequest, result_to_dict, search
     if not (data / "index").exists():
         _fail(f"no index in {data}; run 'ketluan index PATH --data {data}' first")
     dates = []
-    for label, value in (("--from", date_from), ("--to", date_to)):
+    for label, value in (("--from", date_from), ("--to", date_to), ("--due-from", due_from), ("--due-to", due_to)):
         parsed = parse_iso(value) if value else None
         if value and parsed is None:
             _fail(f"{label}: '{value}' is not a date (YYYY-MM-DD)", 2)
         dates.append(parsed)
     request = SearchRequest(q=" ".join(query), date_from=dates[0], date_to=dates[1], body=body, level=level,
-                            topic=topic, doc_type=doc_type, year=year, kind="notice" if notices else "item",
+                            topic=topic, doc_type=doc_type, year=year, addressee=addressee, due_from=dates[2],
+                            due_to=dates[3], kind="notice" if notices else "item",
                             sort=sort, page=page, limit=limit)
     try:
         result = search(Index(data / "index"), request)
     except KetluanError as err:
         _fail(str(err))
     if as_json:
-        click.echo(json.dumps(result_to_json(result), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
         return
     label = " (no hit has every word: best partial matches)" if result.partial else ""
     click.echo(f"{result.total} {'notices' if notices else 'items'}{label}")
@@ -258,23 +262,32 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
         click.echo(f"  {hit.source_path}  ({hit.notice_id})")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@data_dir_option
+@topics_option
+def serve_command(host, port, threads, data, taxonomy):
+    """Serve the search site and JSON API (waitress when installed, else Flask's server)."""
+    from search_web import create_app
+    app = create_app({"DATA_DIR": str(data), "TOPICS": str(taxonomy) if taxonomy else None})
+    click.echo(f"ketluan: serving {data} on http://{host}:{port}/  (Ctrl-C to stop)")
+    try:
+        try:
+            from waitress import serve
+        except ImportError:
+            app.run(host=host, port=port, threaded=True)
+        else:
+            serve(app, host=host, port=port, threads=threads, ident="ketluan")
+    except OSError as err:
+        _fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+
+
 def _plain(snippet: str) -> str:
     import html
     import re
     return html.unescape(re.sub(r"</?mark>", "**", snippet))
-
-
-def result_to_json(result) -> dict:
-    from .model import to_dict
-    return {
-        "total": result.total,
-        "partial": result.partial,
-        "page": result.request.page,
-        "limit": result.request.limit,
-        "hits": [to_dict(h) for h in result.hits],
-        "facets": result.facets,
-        "suggestion": None,
-    }
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from whoosh import sorting
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, SpaceSeparatedTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
+from whoosh.writing import CLEAR
 
 from .archive import StoredNotice
 from .errors import IndexBusy
@@ -54,6 +56,8 @@ def make_schema() -> Schema:
         addressees=KEYWORD(commas=True, stored=True),
         year=NUMERIC(stored=True, sortable=True),
         date=DATETIME(stored=True, sortable=True),
+        deadline=DATETIME(stored=True, sortable=True),
+        deadline_text=STORED(),
         text=STORED(),
         title=STORED(),
         number_text=STORED(),
@@ -105,6 +109,10 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
                    addressees=_keywords(item.addressees), addressee_list=list(item.addressees), text=text)
         if item.number is not None:
             doc["item_number"] = item.number
+        if item.deadline:
+            d = item.deadline.date
+            doc["deadline"] = dt.datetime(d.year, d.month, d.day)
+            doc["deadline_text"] = item.deadline.text
         if item.topics:
             doc["topics"] = ",".join(item.topics)
         yield doc
@@ -125,10 +133,26 @@ class Index:
             self.ix = windex.open_dir(str(self.path))
         else:
             self.ix = windex.create_in(str(self.path), make_schema())
+        self._local = threading.local()
+
+    def outdated(self) -> bool:
+        """Built by an older version (other fields): `ketluan reindex` rebuilds it."""
+        return set(self.ix.schema.names()) != set(make_schema().names())
 
     @contextmanager
-    def writer(self, timeout: float = 10.0, procs: int = 1):
-        """Commits on success, cancels on error; waits up to `timeout` s for the lock."""
+    def reading(self):
+        """A searcher kept per thread and refreshed when a writer has committed since,
+        so searching goes on while the bulk indexer runs and sees its commits."""
+        searcher = getattr(self._local, "searcher", None)
+        searcher = self.ix.searcher() if searcher is None else searcher.refresh()
+        self._local.searcher = searcher
+        yield searcher
+
+    @contextmanager
+    def writer(self, timeout: float = 10.0, procs: int = 1, replace_all: bool = False):
+        """Commits on success, cancels on error; waits up to `timeout` s for the lock.
+        `replace_all`: the commit drops every existing segment, so the documents added
+        replace the whole index in one step (searchers never see it empty)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -144,10 +168,7 @@ class Index:
             writer.cancel()
             raise
         else:
-            writer.commit()
-
-    def searcher(self):
-        return self.ix.searcher()
+            writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
@@ -180,12 +201,14 @@ class IndexWriter:
             self._w.delete_by_term("notice_id", nid)
 
 
-def clear(path: str | Path) -> Index:
-    """A fresh, empty index in place of the old one (for reindex)."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    windex.create_in(str(path), make_schema())
-    return Index(path)
+def for_rebuild(path: str | Path) -> Index:
+    """The index to rebuild (reindex) with `writer(replace_all=True)`; one built with
+    an older schema is recreated empty first."""
+    index = Index(path)
+    if index.outdated():
+        windex.create_in(str(index.path), make_schema())
+        index = Index(path)
+    return index
 
 
 # Query building blocks for search.py (so that search.py never imports whoosh).

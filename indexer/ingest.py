@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 from . import topics
 from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
-from .index import Index, clear
+from .index import Index, for_rebuild
 from .parse import parse
 from .read import DEFAULT_MAX_BYTES, load_bytes, read_bytes
 
@@ -134,6 +134,9 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         taxonomy_file = str(topics.taxonomy_path(None, root))
         archive.remove_temp_files()
         index = Index(root / "index")
+        if index.outdated():
+            _rebuild(archive, root)
+            index = Index(root / "index")
         _finish_pending(archive, index)
         files = [str(p) for p in iter_files(paths)]
         todo = []
@@ -235,8 +238,8 @@ def reindex(root: Path) -> int:
 
 
 def _rebuild(archive: Archive, root: Path) -> int:
-    index = clear(root / "index")
-    with index.writer() as writer:
+    index = for_rebuild(root / "index")
+    with index.writer(replace_all=True) as writer:
         count = writer.add_notices(archive.notices_of())
     archive.mark_indexed(archive.pending())
     return count

@@ -13,9 +13,11 @@ from .normalize import fold, fold_with_offsets, has_diacritics, normalize_line
 
 MAX_QUERY_CHARS = 500
 MAX_LIMIT = 200
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "deadline")
 KINDS = ("item", "notice")
-FACET_FIELDS = {"issuer": "issuer", "level": "level", "topic": "topics", "type": "doc_type", "year": "year"}
+FACET_FIELDS = {"issuer": "issuer", "level": "level", "topic": "topics", "type": "doc_type", "year": "year",
+                "addressee": "addressees"}
+MULTI_VALUED = ("topics", "addressees")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
 
@@ -30,6 +32,9 @@ class SearchRequest:
     topic: str = ""
     doc_type: str = ""
     year: int | None = None
+    addressee: str = ""
+    due_from: dt.date | None = None  # the item's deadline (items only)
+    due_to: dt.date | None = None
     kind: str = "item"
     sort: str = "relevance"
     page: int = 1
@@ -52,7 +57,10 @@ class Hit:
     date: dt.date | None
     topics: tuple[str, ...]
     addressees: tuple[str, ...]
+    deadline: dt.date | None
+    deadline_text: str
     snippet: str  # HTML: escaped text with <mark> around matched words
+    text: str  # the item's whole text (a notice: its title), plain
     source_name: str
     source_path: str
 
@@ -65,6 +73,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     partial: bool = False  # no hit had every word: best partial matches shown instead
     terms: tuple[str, ...] = ()
+    suggestion: str = ""  # "did you mean": the query with its likely diacritics
 
 
 @dataclass(frozen=True)
@@ -163,14 +172,15 @@ def build_query(parsed: _Parsed, every_word: bool = True):
 
 def _filter(request: SearchRequest):
     clauses = [ix.Term("kind", request.kind)]
-    if request.date_from or request.date_to:
-        start = dt.datetime.combine(request.date_from, dt.time.min) if request.date_from else None
-        end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
-        clauses.append(ix.DateRange("date", start, end))
-    for value, fieldname in ((request.body, "issuer"), (request.level, "level"),
-                             (request.topic, "topics"), (request.doc_type, "doc_type")):
+    for fieldname, start, end in (("date", request.date_from, request.date_to),
+                                  ("deadline", request.due_from, request.due_to)):
+        if start or end:
+            clauses.append(ix.DateRange(fieldname, start and dt.datetime.combine(start, dt.time.min),
+                                        end and dt.datetime.combine(end, dt.time.max)))
+    for value, fieldname in ((request.body, "issuer"), (request.level, "level"), (request.topic, "topics"),
+                             (request.doc_type, "doc_type"), (request.addressee, "addressees")):
         if value:
-            clauses.append(ix.Term(fieldname, value))
+            clauses.append(ix.Term(fieldname, value.replace(",", ";") if fieldname == "addressees" else value))
     if request.year:
         clauses.append(ix.NumericRange("year", request.year, request.year))
     return ix.And(clauses)
@@ -187,14 +197,16 @@ def validate(request: SearchRequest) -> None:
         raise BadQuery("page must be a positive number", "Số trang phải là số dương.")
     if request.date_from and request.date_to and request.date_from > request.date_to:
         raise BadQuery("the start date is after the end date", "Ngày bắt đầu sau ngày kết thúc.")
+    if request.due_from and request.due_to and request.due_from > request.due_to:
+        raise BadQuery("the deadline window starts after it ends", "Khoảng thời hạn có ngày bắt đầu sau ngày kết thúc.")
 
 
 def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
     validate(request)
     parsed = parse_query(request.q)
-    terms = tuple(w for words in parsed.required + [w for g in parsed.alternatives for w in g] for w in words)
+    terms = query_terms(request.q)
     filt = _filter(request)
-    with index.searcher() as searcher:
+    with index.reading() as searcher:
         page, partial = _run(searcher, build_query(parsed), filt, request), False
         if page.total == 0 and len(parsed.required) > 1:
             page, partial = _run(searcher, build_query(parsed, every_word=False), filt, request), True
@@ -205,9 +217,11 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
 
 def _run(searcher, query, filt, request: SearchRequest):
     sortedby, reverse = None, False
-    if request.sort != "relevance":
+    if request.sort == "deadline":
+        sortedby = "deadline"
+    elif request.sort != "relevance":
         sortedby, reverse = "date", request.sort == "newest"
-    groupedby = {name: ix.FieldFacet(fieldname, allow_overlap=fieldname in ("topics",), maptype=ix.FacetMap)
+    groupedby = {name: ix.FieldFacet(fieldname, allow_overlap=fieldname in MULTI_VALUED, maptype=ix.FacetMap)
                  for name, fieldname in FACET_FIELDS.items()}
     return searcher.search_page(query, request.page, pagelen=request.limit, filter=filt,
                                 sortedby=sortedby, reverse=reverse, groupedby=groupedby)
@@ -223,7 +237,7 @@ def _facet_counts(results, name: str) -> dict[str, int]:
 
 
 def _hit(hit, terms: tuple[str, ...]) -> Hit:
-    date = hit.get("date")
+    date, deadline = hit.get("date"), hit.get("deadline")
     return Hit(
         id=hit["id"], notice_id=hit["notice_id"], kind=hit["kind"], item_number=hit.get("item_number"),
         item_position=hit.get("item_position"), score=round(hit.score or 0.0, 4),
@@ -231,21 +245,24 @@ def _hit(hit, terms: tuple[str, ...]) -> Hit:
         level=hit.get("level", ""), doc_type=hit.get("doc_type", ""), date=date.date() if date else None,
         topics=tuple(t for t in (hit.get("topics") or "").split(",") if t),
         addressees=tuple(hit.get("addressee_list") or ()),
-        snippet=snippet(hit.get("text", ""), terms), source_name=hit.get("source_name", ""),
+        deadline=deadline.date() if deadline else None, deadline_text=hit.get("deadline_text", ""),
+        snippet=snippet(hit.get("text", ""), terms), text=hit.get("text", ""), source_name=hit.get("source_name", ""),
         source_path=hit.get("source_path", ""),
     )
 
 
-def snippet(text: str, terms: tuple[str, ...], width: int = 240) -> str:
-    """The passage of `text` around the first matched word, HTML-escaped, matched words
-    (found diacritic-insensitively) wrapped in <mark>."""
+def snippet(text: str, terms: tuple[str, ...], width: int = 240, whole: bool = False) -> str:
+    """The passage of `text` around the first matched word (all of it when `whole`),
+    HTML-escaped, matched words (found diacritic-insensitively) wrapped in <mark>."""
     folded, offsets = fold_with_offsets(text)
     spans = []
     for term in {fold(t) for t in terms if t}:
         for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
             spans.append((offsets[m.start()], offsets[m.end() - 1] + 1))
     spans.sort()
-    start = max(0, spans[0][0] - width // 3) if spans else 0
+    if whole:
+        width = len(text)
+    start = max(0, spans[0][0] - width // 3) if spans and not whole else 0
     end = min(len(text), start + width)
     if start > 0:
         start = text.rfind(" ", 0, start) + 1
@@ -258,3 +275,32 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 240) -> str:
         pos = e
     out.append(html.escape(text[pos:end]))
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+def highlight(text: str, terms: tuple[str, ...]) -> str:
+    """All of `text`, HTML-escaped, with the matched words in <mark>."""
+    return snippet(text, terms, whole=True)
+
+
+def query_terms(q: str) -> tuple[str, ...]:
+    """The words of a query to highlight; none for a query that does not parse."""
+    try:
+        parsed = parse_query(q)
+    except BadQuery:
+        return ()
+    return tuple(w for words in parsed.required + [w for g in parsed.alternatives for w in g] for w in words)
+
+
+def result_to_dict(result: SearchResult) -> dict:
+    """The JSON form shared by the CLI and the web API."""
+    from .model import to_dict
+    return {
+        "total": result.total,
+        "partial": result.partial,
+        "page": result.request.page,
+        "limit": result.request.limit,
+        "pages": max(1, -(-result.total // result.request.limit)),
+        "hits": [to_dict(h) for h in result.hits],
+        "facets": result.facets,
+        "suggestion": result.suggestion or None,
+    }

@@ -1,0 +1,47 @@
+"""JSON API: the same parameters as the pages; errors are {"error": ...} with a status."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from indexer import search as core
+from indexer.errors import NotFound
+from indexer.model import to_dict
+
+from .params import search_request
+from .store import store
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/search")
+def api_search():
+    req = search_request(request.args, store().taxonomy, current_app.config["PAGE_SIZE"])
+    return jsonify(core.result_to_dict(store().search(req)))
+
+
+@bp.get("/facets")
+def api_facets():
+    req = search_request(request.args, store().taxonomy)
+    result = store().search(replace(req, page=1, limit=1))
+    return jsonify(total=result.total, facets=result.facets,
+                   topics={t.id: t.name for t in store().taxonomy.topics})
+
+
+@bp.get("/notices/<nid>")
+def api_notice(nid: str):
+    stored = store().notice(nid)
+    if stored is None:
+        raise NotFound(f"no notice {nid!r}", "Không tìm thấy văn bản này (mã văn bản không tồn tại).")
+    data = to_dict(stored.notice)
+    for position, item in enumerate(data["items"]):
+        item["anchor"] = f"item-{position + 1}"
+    return jsonify(id=stored.id, source_name=stored.source_name, source_path=stored.source_path,
+                   url=url_for("pages.notice_page", nid=stored.id, _external=True),
+                   original_url=url_for("pages.original", nid=stored.id, _external=True), notice=data)
+
+
+@bp.get("/stats")
+def api_stats():
+    return jsonify(store().stats())
