@@ -5,7 +5,7 @@ DATA ?= var
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run index test bench clean
+.PHONY: install run index serve test browser bench clean
 
 $(BIN)/ketluan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,16 +18,25 @@ install: $(BIN)/ketluan
 index: install
 	$(BIN)/ketluan index corpus --data $(DATA) --quiet
 
-# The web site (issue #6) is not built yet: until then `make run` indexes and searches.
-run: index
-	$(BIN)/ketluan stats --data $(DATA)
-	$(BIN)/ketluan search "giai phong mat bang" --data $(DATA) --limit 3
+run: index serve
 
-test: install
-	$(BIN)/python -m pytest -q
+serve: install
+	$(BIN)/ketluan serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+# The browser test drives Debian's Chromium; install it when we can (root + apt),
+# otherwise that test is skipped with its reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+	    apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	  echo "chromium is not installed: the browser test will be skipped"
+
+test: install browser
+	$(BIN)/python -m pytest -q -rs
 
 bench: install
 	$(BIN)/python bench/parse_speed.py
+	$(BIN)/python bench/topic_quality.py
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

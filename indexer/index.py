@@ -144,7 +144,14 @@ class Index:
         """A searcher kept per thread and refreshed when a writer has committed since,
         so searching goes on while the bulk indexer runs and sees its commits."""
         searcher = getattr(self._local, "searcher", None)
-        searcher = self.ix.searcher() if searcher is None else searcher.refresh()
+        if searcher is None:
+            searcher = self.ix.searcher()
+        elif not searcher.up_to_date():
+            try:
+                searcher = searcher.refresh()  # reuses the segments that did not change
+            except TypeError:  # whoosh cannot refresh a searcher of an empty index
+                searcher.close()
+                searcher = self.ix.searcher()
         self._local.searcher = searcher
         yield searcher
 

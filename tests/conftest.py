@@ -40,3 +40,42 @@ def corpus_archive(tmp_path_factory):
 def corpus_index(corpus_archive):
     from indexer.index import Index
     return Index(corpus_archive / "index")
+
+
+@pytest.fixture(scope="session")
+def app(corpus_archive):
+    from search_web import create_app
+    return create_app({"TESTING": True, "DATA_DIR": str(corpus_archive)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory):
+    """A notice whose title, items, addressees and file name carry markup."""
+    from indexer.ingest import ingest
+    folder = tmp_path_factory.mktemp("hostile")
+    text = (f"THÔNG BÁO\nkết luận về {XSS} giải phóng mặt bằng\n"
+            f"1. Giao <b onmouseover=alert(2)>Ủy ban nhân dân xã</b> {XSS} hoàn thành trước ngày 30/9/2021.\n"
+            "2. =HYPERLINK(\"http://evil\") chuẩn bị quỹ đất tái định cư.\n")
+    (folder / f"x{XSS.replace('/', '_')}.txt").write_text(text, encoding="utf-8")
+    root = tmp_path_factory.mktemp("hostile-data")
+    assert ingest([folder], root, jobs=1).failed == 0
+    return root
+
+
+@pytest.fixture
+def hostile_client(hostile_archive):
+    from search_web import create_app
+    return create_app({"TESTING": True, "DATA_DIR": str(hostile_archive)}).test_client()

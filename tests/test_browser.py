@@ -1,0 +1,74 @@
+"""A real browser (Debian's Chromium driven by Playwright) uses the search page the
+way an official would: types without diacritics, clicks a facet, opens a notice at
+the item and sees it highlighted."""
+import shutil
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    from werkzeug.serving import make_server
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium when run as root with apt")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_search_facet_notice_anchor(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/")
+    page.fill("#q", "giai phong mat bang")
+    page.press("#q", "Enter")
+    page.wait_for_selector("article.hit")
+    assert "giai+phong+mat+bang" in page.url
+    assert page.locator("article.hit mark").first.inner_text() in ("giải", "phóng", "mặt", "bằng")
+    total = int(page.locator("p.count strong").inner_text().replace(".", ""))
+    page.screenshot(path=str(tmp_path / "results.png"), full_page=True)
+
+    facet = page.locator('section.facet[data-facet="topic"] a', has_text="Nông thôn mới")
+    facet.click()
+    page.wait_for_url("**topic=nong-thon-moi**")
+    assert page.locator("a.chip", has_text="Chủ đề: Nông thôn mới").count() == 1
+    filtered = int(page.locator("p.count strong").inner_text().replace(".", ""))
+    assert 0 < filtered < total
+
+    link = page.locator("article.hit h3 a").first
+    href = link.get_attribute("href")
+    anchor = href.split("#")[1]
+    link.click()
+    page.wait_for_url("**/notices/**")
+    target = page.locator(f"#{anchor}")
+    assert target.evaluate("el => el.matches(':target')")
+    assert "current" in target.get_attribute("class")
+    background = target.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(251, 234, 234)"  # --accent-soft: the item arrived at is highlighted
+    assert target.locator("mark").count() >= 1
+    page.screenshot(path=str(tmp_path / "notice.png"), full_page=True)
+    page.close()
+
+
+def test_phone_width_has_no_horizontal_scroll(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(server + "/?q=dang+vien")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.close()
