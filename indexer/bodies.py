@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .normalize import fold, normalize_line
+from .normalize import fold, has_diacritics, normalize_line
 
 # Canonical spellings of organisation words, longest first when matched.
 ORG_PHRASES = [
@@ -19,12 +19,14 @@ ORG_PHRASES = [
     "Bộ Chỉ huy Quân sự", "Ban Chỉ huy Quân sự", "Đoàn Thanh niên Cộng sản Hồ Chí Minh",
     "Hội Liên hiệp Phụ nữ", "Hội Nông dân", "Hội Cựu chiến binh", "Liên đoàn Lao động",
     "Trung tâm Chính trị", "Ban Quản lý dự án", "Ban Chỉ đạo", "Tổ công tác",
+    "Tỉnh đoàn", "Thành đoàn", "Thị đoàn", "Huyện đoàn", "Quận đoàn",
 ]
 ABBREVIATIONS = {
     "ubnd": "Ủy ban nhân dân", "hdnd": "Hội đồng nhân dân", "btv": "Ban Thường vụ",
     "bch": "Ban Chấp hành", "mttq": "Mặt trận Tổ quốc", "ubmttq": "Ủy ban Mặt trận Tổ quốc",
     "ubmttqvn": "Ủy ban Mặt trận Tổ quốc Việt Nam", "ubkt": "Ủy ban Kiểm tra",
-    "tt": "Thường trực", "vp": "Văn phòng",
+    "tt": "Thường trực", "vp": "Văn phòng", "bql": "Ban Quản lý", "bqlda": "Ban Quản lý dự án",
+    "bcđ": "Ban Chỉ đạo", "bcd": "Ban Chỉ đạo", "lđlđ": "Liên đoàn Lao động", "ldld": "Liên đoàn Lao động",
 }
 # Level words; the words after one (or after a `... ủy`) are a place name.
 LEVEL_WORDS = ["thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường"]
@@ -61,6 +63,14 @@ def expand_abbreviations(name: str) -> str:
     return " ".join(words)
 
 
+def _same_words(words: list[str], folded: list[str], key: list[str], canon: list[str]) -> bool:
+    """Words equal to a phrase: with their diacritics when they have any (`Quản` is not
+    `quận`), by the folded form when typed without (`UBND huyen`)."""
+    if folded != key:
+        return False
+    return all(w.lower() == c.lower() or not has_diacritics(w) for w, c in zip(words, canon))
+
+
 def canonical_body(name: str) -> str:
     """Canonical spelling of an organisation's name (see module docstring)."""
     name = normalize_line(name).strip(" ,;:.-")
@@ -74,7 +84,8 @@ def canonical_body(name: str) -> str:
     place_mode = False
     while i < len(words):
         for key, canon in _PHRASES:
-            if folded[i:i + len(key)] == key and (shouting or words[i][:1].isupper()):
+            if _same_words(words[i:i + len(key)], folded[i:i + len(key)], key, canon) and \
+                    (shouting or words[i][:1].isupper()):
                 out.extend(canon)
                 i += len(key)
                 place_mode = " ".join(key) in PLACE_AFTER or " ".join(canon) in LEVEL_WORDS
@@ -89,6 +100,14 @@ def canonical_body(name: str) -> str:
             i += 1
     text = " ".join(out)
     return text[:1].upper() + text[1:]
+
+
+def canonical_addressee(name: str) -> str:
+    """The name of a body an item is assigned to, as one spelling: abbreviations
+    expanded (`UBND thị xã` = `Ủy ban nhân dân thị xã`), a leading `đồng chí` dropped
+    (the role is what is assigned), a capital first letter."""
+    name = re.sub(r"^đồng chí\s+", "", normalize_line(name).strip(" ,;:.-"), flags=re.IGNORECASE)
+    return canonical_body(name) if name else ""
 
 
 def body_level(name: str) -> str:

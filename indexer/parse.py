@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from . import dates
-from .bodies import body_level, canonical_body, place_name
+from .bodies import body_level, canonical_addressee, canonical_body, place_name
 from .model import Deadline, Item, Notice, Person, Signer
 from .normalize import fold, normalize
 
@@ -71,7 +71,13 @@ _SUBJECT_VERBS = [
     "đánh giá", "làm việc", "khảo sát", "điều chỉnh", "cung cấp", "cập nhật", "gương mẫu",
     "tiếp nhận", "thành lập", "mở rộng", "giữ", "định hướng", "rút kinh nghiệm", "chấn chỉnh",
     "đổi mới", "thống nhất", "quản lý", "chăm lo", "lựa chọn", "khẩn", "nghiêm", "có kế hoạch",
+    "tham gia", "đồng ý", "ghi nhận",
 ]
+# A leading subject followed by one of these is the meeting deciding, not a body told to act.
+_DECIDING_VERBS = ("thống nhất", "đồng ý", "ghi nhận", "kết luận", "cho ý kiến")
+# Lower-case list parts that still name bodies: `Mặt trận Tổ quốc và các đoàn thể`.
+_PLURAL_BODY = re.compile(r"^(các|những)\s+(đoàn thể|ngành|sở|phòng|ban|cơ quan|đơn vị|chi bộ|đảng bộ|tổ chức|hội|"
+                          r"địa phương|xã|phường|huyện|trường)(?!\w)")
 _SUBJECT_STARTERS = [
     "các", "mỗi", "ủy ban", "ubnd", "ban", "đảng ủy", "đảng đoàn", "mặt trận", "mttq", "văn phòng",
     "sở", "phòng", "công an", "bộ chỉ huy", "ban chỉ huy", "huyện ủy", "thị ủy", "tỉnh ủy",
@@ -80,12 +86,14 @@ _SUBJECT_STARTERS = [
     "đơn vị", "ngành", "thường trực", "bí thư", "chủ tịch", "lãnh đạo", "tổ", "kho bạc",
     "chi cục", "cục", "bảo hiểm", "thanh tra", "quân sự", "bộ", "tòa án", "viện kiểm sát",
     "hợp tác xã", "chủ đầu tư", "doanh nghiệp", "ngân hàng", "đài", "báo", "chi nhánh",
+    "ubmttq", "ubmttqvn", "ubkt", "bql", "bcđ", "tỉnh đoàn", "thành đoàn", "thị đoàn", "huyện đoàn", "quận đoàn",
 ]
 # Verbs are matched case-sensitively on the original text: a capitalised `Tổ chức`
 # belongs to a name (`Ban Tổ chức`), and folding would confuse `cần`/`cán`, `nắm`/`Nam`.
 _VERB_RE = re.compile(r"\s(" + "|".join(sorted(set(_SUBJECT_VERBS), key=len, reverse=True)) + r")(?!\w)")
 _STARTER_RE = re.compile(r"^(" + "|".join(sorted(set(_SUBJECT_STARTERS), key=len, reverse=True)) + r")(?!\w)")
 _ASSIGN_RE = re.compile(r"(?:^|[\s,;:(])(giao cho|giao|đề nghị|yêu cầu|phân công)\s+")
+_WITHIN_YEAR = re.compile(r"(?<!\w)trong (?:cả )?năm (\d{4})(?!\w)", re.IGNORECASE)
 _DEADLINE_CUE = re.compile(
     r"\b(truoc ngay|truoc|cham nhat(?: la)?(?: ngay)?|han chot|xong truoc|phan dau den(?: ngay)?|"
     r"hoan thanh(?: ngay)?|trong|trong thoi gian)\s*(?:ngay\s*)?$")
@@ -477,28 +485,37 @@ def find_addressees(text: str) -> list[str]:
             found.extend(_split_bodies(phrase))
     if not found and _STARTER_RE.match(lower):
         phrase = _phrase_until_verb(text, 0)
-        if phrase and len(phrase.split()) <= 25:
+        deciding = text[len(phrase):].lstrip(" ,").startswith(_DECIDING_VERBS)
+        if phrase and len(phrase.split()) <= 25 and not deciding:
             found.extend(_split_bodies(phrase))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(a for a in (canonical_addressee(f) for f in found) if a))
 
 
 def _phrase_until_verb(text: str, start: int) -> str:
     verb = _VERB_RE.search(text, start)
-    while verb and re.search(r"(?<!\w)(các|những|mỗi|một|có|của)$", text[:verb.start()]):
-        verb = _VERB_RE.search(text, verb.end())  # `các tổ chức`: a noun, not the verb
-    if not verb:
+    # `các tổ chức`, `đầu tư xây dựng`: a noun or part of a name, not the verb
+    while verb and re.search(r"(?<!\w)(các|những|mỗi|một|có|của|đầu tư)$", text[:verb.start()]):
+        verb = _VERB_RE.search(text, verb.end())
+    end = verb.start() if verb else len(text)
+    punct = re.compile(r"[.;:(]").search(text, start, end)
+    if not verb and not punct:
         return ""
-    punct = re.compile(r"[.;:(]").search(text, start, verb.start())
-    return text[start:punct.start() if punct else verb.start()].strip(" ,")
+    return text[start:punct.start() if punct else end].strip(" ,")
 
 
 def _split_bodies(phrase: str) -> list[str]:
     """`Sở Xây dựng, Sở Giao thông vận tải` → two names; a list whose parts are not all
-    names of bodies (`Mỗi ngành, mỗi xã, phường`, `Sở Tài nguyên và Môi trường`) stays one."""
-    parts = [p.strip() for p in re.split(r",\s*|\s+và\s+", phrase) if p.strip()]
-    if len(parts) > 1 and all(p[0].isupper() and _STARTER_RE.match(p.lower()) for p in parts):
-        return parts
-    return [phrase]
+    names of bodies (`Mỗi ngành, mỗi xã, phường`) stays one, and `và` splits only
+    between names (`Sở Tài nguyên và Môi trường` is one)."""
+    parts = []
+    for part in (p.strip() for p in re.split(r",\s*", phrase) if p.strip()):
+        pieces = [x.strip() for x in re.split(r"\s+và\s+", part) if x.strip()]
+        parts.extend(pieces if len(pieces) > 1 and all(map(_names_a_body, pieces)) else [part])
+    return parts if len(parts) > 1 and all(map(_names_a_body, parts)) else [phrase]
+
+
+def _names_a_body(part: str) -> bool:
+    return bool((part[0].isupper() and _STARTER_RE.match(part.lower())) or _PLURAL_BODY.match(part))
 
 
 def find_deadline(text: str, year: int | None) -> Deadline | None:
@@ -513,6 +530,10 @@ def find_deadline(text: str, year: int | None) -> Deadline | None:
         if cue.group(1).startswith("trong") and match.precision == "day":
             continue
         return Deadline(match.date, text[window_start + cue.start():match.end].strip())
+    whole_year = _WITHIN_YEAR.search(text)
+    if whole_year:
+        year_end = dates.make_date(int(whole_year.group(1)), 12, 31)
+        return Deadline(year_end, whole_year.group(0)) if year_end else None
     return None
 
 

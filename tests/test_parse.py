@@ -128,7 +128,7 @@ def test_sections_and_sub_items():
 
 @pytest.mark.parametrize("text,expected", [
     ("Giao Ủy ban nhân dân thị xã chỉ đạo các phòng.", ["Ủy ban nhân dân thị xã"]),
-    ("Đề nghị các ngành tập trung thực hiện.", ["các ngành"]),
+    ("Đề nghị các ngành tập trung thực hiện.", ["Các ngành"]),
     ("Giao Sở Xây dựng, Sở Giao thông vận tải kiểm tra.", ["Sở Xây dựng", "Sở Giao thông vận tải"]),
     ("Giao Sở Tài nguyên và Môi trường chủ trì.", ["Sở Tài nguyên và Môi trường"]),
     ("Ban Tổ chức Huyện ủy hoàn thiện hồ sơ.", ["Ban Tổ chức Huyện ủy"]),
