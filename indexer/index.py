@@ -58,6 +58,7 @@ def make_schema() -> Schema:
         date=DATETIME(stored=True, sortable=True),
         deadline=DATETIME(stored=True, sortable=True),
         deadline_text=STORED(),
+        spelling=KEYWORD(commas=True, lowercase=False, scorable=False),
         text=STORED(),
         title=STORED(),
         number_text=STORED(),
@@ -98,6 +99,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     body = notice.body
     body_words = compound_words(body)
     yield dict(common, id=stored.id, kind="notice", exact=body, folded=body, words=body_words,
+               spelling=spelling_terms(notice.title + "\n" + body),
                words_folded=body_words, context_exact=header, context_folded=header,
                addressees=_keywords(a for i in notice.items for a in i.addressees), text=notice.title)
     for position, item in enumerate(notice.items):
@@ -116,6 +118,36 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
         if item.topics:
             doc["topics"] = ",".join(item.topics)
         yield doc
+
+
+_SPELL_CHUNK = re.compile(r"[^\n.,;:!?()\[\]\"“”]+")
+_SPELL_WORD = re.compile(r"[^\W\d_]+")
+
+
+def spelling_terms(text: str) -> str:
+    """The words of a notice and its adjacent pairs, each as `folded|as written`
+    (`giai phong|giải phóng`), once per notice: the statistics "did you mean" uses to
+    put diacritics back on a query typed without them."""
+    terms = set()
+    for chunk in _SPELL_CHUNK.findall(text):
+        words = _SPELL_WORD.findall(chunk)
+        for i, word in enumerate(words):
+            terms.add(f"{fold(word).lower()}|{word}")
+            if i:
+                pair = f"{words[i - 1]} {word}"
+                terms.add(f"{fold(pair).lower()}|{pair}")
+    return ",".join(terms)
+
+
+def spelling_counts(searcher, folded: str) -> dict[str, int]:
+    """How many notices write the (lower-case, folded) word or pair each way."""
+    reader = searcher.reader()
+    prefix = folded + "|"
+    counts = {}
+    for term in reader.expand_prefix("spelling", prefix):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        counts[text[len(prefix):]] = reader.doc_frequency("spelling", text)
+    return counts
 
 
 def _keywords(values) -> str:

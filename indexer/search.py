@@ -212,7 +212,8 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
             page, partial = _run(searcher, build_query(parsed, every_word=False), filt, request), True
         hits = tuple(_hit(h, terms) for h in page) if page.pagenum == request.page else ()
         facets = {name: _facet_counts(page.results, name) for name in FACET_FIELDS}
-        return SearchResult(request, page.total, hits, facets, partial, terms)
+        suggestion = suggest(searcher, request.q)
+        return SearchResult(request, page.total, hits, facets, partial, terms, suggestion)
 
 
 def _run(searcher, query, filt, request: SearchRequest):
@@ -233,6 +234,8 @@ def _facet_counts(results, name: str) -> dict[str, int]:
     except KeyError:
         return {}
     counts = {str(k): v for k, v in groups.items() if k not in (None, "")}
+    if name == "addressee":  # commas in names were stored as semicolons (keyword lists)
+        counts = {k.replace(";", ","): v for k, v in counts.items()}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -275,6 +278,55 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 240, whole: bool = F
         pos = e
     out.append(html.escape(text[pos:end]))
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+_PLAIN_WORD = re.compile(r"[a-z]+")
+
+
+def suggest(searcher, q: str) -> str:
+    """For a query typed without diacritics, its most likely diacritised form according
+    to the archive itself (`giai phong mat bang` → `giải phóng mặt bằng`); "" when the
+    query already has diacritics or the archive offers nothing better."""
+    if not q or has_diacritics(q):
+        return ""
+    tokens = re.findall(r"\S+", q)
+    words = [t.lower() for t in tokens]
+    if not any(_PLAIN_WORD.fullmatch(w) for w in words):
+        return ""
+    choice = _best_spelling(searcher, words)
+    suggestion = " ".join(c or t for c, t in zip(choice, tokens))
+    return suggestion if has_diacritics(suggestion) and fold(suggestion).lower() == fold(q).lower() else ""
+
+
+def _written_forms(searcher, word: str) -> dict[str, int]:
+    """The ways the archive writes a word, without the all-capitals forms of headings
+    (`ĐẢNG ỦY`) unless there is nothing else."""
+    forms = ix.spelling_counts(searcher, word)
+    mixed = {f: n for f, n in forms.items() if not (f.isupper() and len(f) > 1)}
+    return mixed or forms
+
+
+def _best_spelling(searcher, words: list[str]) -> list[str | None]:
+    """Viterbi over each word's written forms, scored by how many notices write the
+    form (unigram) and the pair with the previous word (bigram)."""
+    import math
+    options = [_written_forms(searcher, w) if _PLAIN_WORD.fullmatch(w) else {} for w in words]
+    best: dict[str | None, tuple[float, list]] = {None: (0.0, [])}
+    for i, forms in enumerate(options):
+        if not forms:
+            best = {None: (max(score for score, _ in best.values()),
+                           max(best.values(), key=lambda v: v[0])[1] + [None])}
+            continue
+        pairs = ix.spelling_counts(searcher, f"{words[i - 1]} {words[i]}") if i and options[i - 1] else {}
+        new: dict[str | None, tuple[float, list]] = {}
+        for form, count in forms.items():
+            candidates = []
+            for prev, (score, path) in best.items():
+                together = pairs.get(f"{prev} {form}", 0) if prev else 0
+                candidates.append((score + math.log1p(count) + 3 * math.log1p(together), path + [form]))
+            new[form] = max(candidates, key=lambda c: c[0])
+        best = new
+    return max(best.values(), key=lambda v: v[0])[1]
 
 
 def highlight(text: str, terms: tuple[str, ...]) -> str:

@@ -5,7 +5,7 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, render_template, request, send_file
 
 from indexer import search as core
 from indexer.errors import NotFound
@@ -77,6 +77,13 @@ def browse():
     items = store().search(core.SearchRequest(limit=1))
     notices = store().search(core.SearchRequest(kind="notice", limit=1))
     return render_template("browse.html", items=items, notices=notices, taxonomy=store().taxonomy)
+
+
+@bp.get("/addressees")
+def addressees():
+    """Every body conclusions were assigned to, with counts; each links to its list."""
+    result = store().search(core.SearchRequest(limit=1))
+    return render_template("addressees.html", counts=result.facets.get("addressee", {}))
 
 
 @bp.get("/due")

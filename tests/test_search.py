@@ -102,3 +102,23 @@ def test_or_and_exclude_change_results(corpus_index):
     assert either > one
     without = search(corpus_index, SearchRequest(q="Covid -vắc", limit=200)).total
     assert without < one
+
+
+@pytest.mark.parametrize("q, suggestion", [
+    ("giai phong mat bang", "giải phóng mặt bằng"),
+    ("ban thuong vu", "Ban Thường vụ"),
+    ("dang vien", "đảng viên"),
+    ("Dang uy", "Đảng ủy"),             # not the shouted heading form ĐẢNG ỦY
+    ("nong thon moi", "nông thôn mới"),
+    ("thu hoi dat", "thu hồi đất"),
+    ("giải phóng", ""),                 # already has diacritics
+    ("UBND", ""),                       # nothing to add
+    ("xyzzy", ""),                      # not in the archive
+    ("so:123-TB/TU", ""),
+])
+def test_did_you_mean_from_the_archive(corpus_index, q, suggestion):
+    assert search(corpus_index, SearchRequest(q=q)).suggestion == suggestion
+
+
+def test_suggestion_keeps_words_it_cannot_improve(corpus_index):
+    assert search(corpus_index, SearchRequest(q="giai ngan 2022")).suggestion == "giải ngân 2022"

@@ -29,7 +29,7 @@ def first_notice_id(client, q="giai phong mat bang"):
 
 
 @pytest.mark.parametrize("url", [
-    "/", "/?q=giai+phong+mat+bang", "/?q=dang+vien&kind=notice", "/?topic=dat-dai", "/browse", "/due",
+    "/", "/?q=giai+phong+mat+bang", "/?q=dang+vien&kind=notice", "/?topic=dat-dai", "/browse", "/due", "/addressees",
     "/due?due_from=2021-01-01&due_to=2024-12-31", "/api/search?q=dang", "/api/facets", "/api/stats",
     "/export.csv?q=dang", "/?q=&sort=newest", "/?q=x&page=9999",
 ])
@@ -90,6 +90,18 @@ def test_facet_links_add_a_filter_and_chips_remove_it(client):
     filtered = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     chip = re.search(r'<a class="chip" href="([^"]+)"', filtered).group(1).replace("&amp;", "&")
     assert "topic=" not in chip and "q=dang+vien" in chip
+
+
+def test_addressee_facet_shows_commas_and_filters_by_them(client):
+    facets = api(client, "/api/facets")["facets"]["addressee"]
+    name = "Ủy ban nhân dân các xã, thị trấn"
+    assert name in facets
+    hits = api(client, f"/api/search?addressee={name}&sort=newest&limit=200")["hits"]
+    assert len(hits) == facets[name] and all(name in h["addressees"] for h in hits)
+    dates = [h["date"] for h in hits]
+    assert dates == sorted(dates, reverse=True)
+    page = client.get("/addressees").get_data(as_text=True)
+    assert name in page and "sort=newest" in page
 
 
 def test_pagination_and_bookmarkable_state(client):
@@ -243,3 +255,9 @@ def test_serve_listens_on_localhost_by_default(corpus_archive):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_did_you_mean_link(client):
+    page = client.get("/?q=nong+thon+moi").get_data(as_text=True)
+    assert "Có phải bạn muốn tìm" in page and ">nông thôn mới</a>" in page
+    assert api(client, "/api/search?q=nong+thon+moi")["suggestion"] == "nông thôn mới"
