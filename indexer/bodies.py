@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from . import abbreviations
 from .normalize import fold, has_diacritics, normalize_line
 
 # Canonical spellings of organisation words, longest first when matched.
@@ -21,13 +22,8 @@ ORG_PHRASES = [
     "Trung tâm Chính trị", "Ban Quản lý dự án", "Ban Chỉ đạo", "Tổ công tác",
     "Tỉnh đoàn", "Thành đoàn", "Thị đoàn", "Huyện đoàn", "Quận đoàn",
 ]
-ABBREVIATIONS = {
-    "ubnd": "Ủy ban nhân dân", "hdnd": "Hội đồng nhân dân", "btv": "Ban Thường vụ",
-    "bch": "Ban Chấp hành", "mttq": "Mặt trận Tổ quốc", "ubmttq": "Ủy ban Mặt trận Tổ quốc",
-    "ubmttqvn": "Ủy ban Mặt trận Tổ quốc Việt Nam", "ubkt": "Ủy ban Kiểm tra",
-    "tt": "Thường trực", "vp": "Văn phòng", "bql": "Ban Quản lý", "bqlda": "Ban Quản lý dự án",
-    "bcđ": "Ban Chỉ đạo", "bcd": "Ban Chỉ đạo", "lđlđ": "Liên đoàn Lao động", "ldld": "Liên đoàn Lao động",
-}
+# `UBND` → `Ủy ban nhân dân`: single-word abbreviations of the shared, editable list.
+ABBREVIATIONS = {k: forms[0] for k, forms in abbreviations.table().items() if " " not in k}
 # Level words; the words after one (or after a `... ủy`) are a place name.
 LEVEL_WORDS = ["thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường"]
 PLACE_AFTER = {"tinh uy", "thanh uy", "thi uy", "huyen uy", "quan uy"}

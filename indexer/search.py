@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from . import abbreviations
 from . import index as ix
 from .errors import BadQuery
 from .normalize import fold, fold_with_offsets, has_diacritics, normalize_line
@@ -147,9 +148,44 @@ def _term_query(words: list[str]):
     return ix.Or(options)
 
 
+def _alternatives(words: list[str]) -> list[list[str]]:
+    """Other ways of writing a term: an abbreviation's full forms (`ubnd` → ủy ban
+    nhân dân) or a full form's abbreviation (`giải phóng mặt bằng` → gpmb)."""
+    k = abbreviations.key(" ".join(words))
+    out = [_words(full) for full in abbreviations.table().get(k, ())]
+    if k in abbreviations.by_full_form():
+        out.append(abbreviations.by_full_form()[k].split())
+    return [w for w in out if w and w != words]
+
+
+def _clause(words: list[str]):
+    alternatives = _alternatives(words)
+    base = _term_query(words)
+    return ix.Or([base] + [_term_query(a) for a in alternatives]) if alternatives else base
+
+
+def _required_clauses(required: list[list[str]]) -> list:
+    """One clause per term; a run of single words that spells out an abbreviation's full
+    form (`ủy ban nhân dân`) may also match the abbreviation (`UBND`)."""
+    clauses, i = [], 0
+    while i < len(required):
+        for j in range(len(required), i + 1, -1):
+            run = required[i:j]
+            if all(len(w) == 1 for w in run) and abbreviations.key(" ".join(w[0] for w in run)) in abbreviations.by_full_form():
+                words = [w[0] for w in run]
+                clauses.append(ix.Or([ix.And([_term_query(w) for w in run]),
+                                      *[_term_query(a) for a in _alternatives(words)]]))
+                i = j
+                break
+        else:
+            clauses.append(_clause(required[i]))
+            i += 1
+    return clauses
+
+
 def build_query(parsed: _Parsed, every_word: bool = True):
-    clauses = [_term_query(w) for w in parsed.required]
-    clauses += [ix.Or([_term_query(w) for w in group]) for group in parsed.alternatives]
+    clauses = _required_clauses(parsed.required)
+    clauses += [ix.Or([_clause(w) for w in group]) for group in parsed.alternatives]
     clauses += [ix.Term("number", n, boost=2.0) for n in parsed.numbers]
     if not clauses:
         main = ix.Every()
@@ -340,7 +376,12 @@ def query_terms(q: str) -> tuple[str, ...]:
         parsed = parse_query(q)
     except BadQuery:
         return ()
-    return tuple(w for words in parsed.required + [w for g in parsed.alternatives for w in g] for w in words)
+    terms = [w for g in parsed.required + [w for g in parsed.alternatives for w in g] for w in g]
+    phrases = parsed.required + [w for g in parsed.alternatives for w in g]
+    singles = [w[0] for w in parsed.required if len(w) == 1]
+    for words in phrases + ([singles] if len(singles) > 1 else []):
+        terms += [w for alternative in _alternatives(words) for w in alternative]
+    return tuple(dict.fromkeys(terms))
 
 
 def result_to_dict(result: SearchResult) -> dict:

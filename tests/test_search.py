@@ -122,3 +122,36 @@ def test_did_you_mean_from_the_archive(corpus_index, q, suggestion):
 
 def test_suggestion_keeps_words_it_cannot_improve(corpus_index):
     assert search(corpus_index, SearchRequest(q="giai ngan 2022")).suggestion == "giải ngân 2022"
+
+
+@pytest.fixture(scope="module")
+def abbreviated_index(tmp_path_factory):
+    from indexer.index import Index
+    from indexer.ingest import ingest
+    folder = tmp_path_factory.mktemp("abbr")
+    (folder / "a.txt").write_text("THÔNG BÁO\nkết luận về công tác GPMB\n"
+                                  "1. Giao UBND huyện hoàn thành GPMB dự án KT-XH trọng điểm.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("THÔNG BÁO\nkết luận về nông thôn mới\n"
+                                  "1. Ủy ban nhân dân xã xây dựng nông thôn mới nâng cao.\n", encoding="utf-8")
+    root = tmp_path_factory.mktemp("abbr-data")
+    ingest([folder], root)
+    return Index(root / "index")
+
+
+@pytest.mark.parametrize("q, sources", [
+    ("UBND", {"a.txt", "b.txt"}),                    # the abbreviation finds the full form too
+    ("ủy ban nhân dân", {"a.txt", "b.txt"}),         # and the full form finds the abbreviation
+    ("uy ban nhan dan huyen", {"a.txt"}),
+    ("giải phóng mặt bằng", {"a.txt"}),
+    ("NTM", {"b.txt"}),
+    ("kinh te xa hoi", {"a.txt"}),
+    ("kt-xh", {"a.txt"}),
+])
+def test_abbreviations_match_both_ways(abbreviated_index, q, sources):
+    result = search(abbreviated_index, SearchRequest(q=q))
+    assert {h.source_name for h in result.hits} == sources
+
+
+def test_abbreviation_hits_are_highlighted(abbreviated_index):
+    (hit,) = search(abbreviated_index, SearchRequest(q="giai phong mat bang")).hits
+    assert "<mark>GPMB</mark>" in hit.snippet
