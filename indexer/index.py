@@ -150,6 +150,13 @@ def spelling_counts(searcher, folded: str) -> dict[str, int]:
     return counts
 
 
+def close_words(searcher, word: str, maxdist: int = 1) -> dict[str, int]:
+    """Indexed (folded) words within `maxdist` edits of `word`, with how many documents
+    hold each: candidates for correcting a misspelt query word."""
+    reader = searcher.reader()
+    return {w: reader.doc_frequency("folded", w) for w in reader.terms_within("folded", fold(word).lower(), maxdist)}
+
+
 def _keywords(values) -> str:
     """Comma-separated keyword values; commas inside a value become semicolons."""
     return ",".join(dict.fromkeys(v.replace(",", ";") for v in values))

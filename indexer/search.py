@@ -21,6 +21,7 @@ FACET_FIELDS = {"issuer": "issuer", "level": "level", "topic": "topics", "type":
 MULTI_VALUED = ("topics", "addressees")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
+_DOC_NUMBER = re.compile(r"^\d+[-/.]?[^\W\d_]")  # 123-TB/TU, 45/TB-UBND (not a date like 30/9/2021)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class _Parsed:
     excluded: list[list[str]]
     alternatives: list[list[list[str]]]  # OR groups
     numbers: list[str]
+    doc_numbers: list[tuple[str, list[str]]] = field(default_factory=list)  # (number key, its words)
 
 
 def parse_query(q: str) -> _Parsed:
@@ -96,8 +98,13 @@ def parse_query(q: str) -> _Parsed:
     excluded: list[list[str]] = []
     numbers: list[str] = []
     groups: list[list[list[str]]] = []  # `a OR b OR c`: the alternatives of one clause
+    doc_numbers: list[tuple[str, list[str]]] = []
     after_or = False
-    for token in _TOKEN.findall(q):
+    tokens = _TOKEN.findall(q)
+    for position, token in enumerate(tokens):
+        if token.lower() in ("so", "số") and position + 1 < len(tokens) and tokens[position + 1][:1].isdigit():
+            continue  # `so 447`: the next token is a document number
+        after_so = position > 0 and tokens[position - 1].lower() in ("so", "số")
         if token == "OR":
             if not (required or groups) or after_or:
                 raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
@@ -107,6 +114,9 @@ def parse_query(q: str) -> _Parsed:
         body = token[1:] if negative else token
         if body.lower().startswith("so:"):
             numbers.extend(k for k in ix.number_keys(body[3:]).split(",") if k)
+            continue
+        if not negative and not after_or and (after_so and body[:1].isdigit() or _DOC_NUMBER.match(body)):
+            doc_numbers.append((ix.number_keys(body).split(",")[0], _words(body)))
             continue
         words = _words(body.strip('"'))
         if not words:
@@ -125,8 +135,7 @@ def parse_query(q: str) -> _Parsed:
         after_or = False
     if after_or:
         raise BadQuery("OR needs a word on each side", "Toán tử OR cần có từ ở cả hai bên.")
-    plain = required
-    return _Parsed(plain, excluded, groups, numbers)
+    return _Parsed(required, excluded, groups, numbers, doc_numbers)
 
 
 def _words(text: str) -> list[str]:
@@ -187,6 +196,8 @@ def build_query(parsed: _Parsed, every_word: bool = True):
     clauses = _required_clauses(parsed.required)
     clauses += [ix.Or([_clause(w) for w in group]) for group in parsed.alternatives]
     clauses += [ix.Term("number", n, boost=2.0) for n in parsed.numbers]
+    # A bare document number is the notice's own number, or one cited in the text.
+    clauses += [ix.Or([ix.Term("number", key, boost=2.0), _term_query(words)]) for key, words in parsed.doc_numbers]
     if not clauses:
         main = ix.Every()
     elif every_word:
@@ -248,7 +259,7 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
             page, partial = _run(searcher, build_query(parsed, every_word=False), filt, request), True
         hits = tuple(_hit(h, terms) for h in page) if page.pagenum == request.page else ()
         facets = {name: _facet_counts(page.results, name) for name in FACET_FIELDS}
-        suggestion = suggest(searcher, request.q)
+        suggestion = suggest(searcher, request.q, misspelt=page.total == 0 or partial)
         return SearchResult(request, page.total, hits, facets, partial, terms, suggestion)
 
 
@@ -319,19 +330,43 @@ def snippet(text: str, terms: tuple[str, ...], width: int = 240, whole: bool = F
 _PLAIN_WORD = re.compile(r"[a-z]+")
 
 
-def suggest(searcher, q: str) -> str:
+def suggest(searcher, q: str, misspelt: bool = False) -> str:
     """For a query typed without diacritics, its most likely diacritised form according
-    to the archive itself (`giai phong mat bang` → `giải phóng mặt bằng`); "" when the
-    query already has diacritics or the archive offers nothing better."""
-    if not q or has_diacritics(q):
+    to the archive itself (`giai phong mat bang` → `giải phóng mặt bằng`). When the
+    query found nothing (`misspelt`), words the archive does not have are first
+    replaced by the closest ones it has (`giai phong mat bnag`). "" when there is
+    nothing better to offer."""
+    if not q or len(q) > MAX_QUERY_CHARS:
         return ""
-    tokens = re.findall(r"\S+", q)
+    tokens = re.findall(r"\S+", _CONTROL.sub(" ", q))
+    changed = False
+    if misspelt:
+        tokens, changed = _corrected(searcher, tokens)
+    if has_diacritics(" ".join(tokens)):
+        return " ".join(tokens) if changed else ""
     words = [t.lower() for t in tokens]
     if not any(_PLAIN_WORD.fullmatch(w) for w in words):
         return ""
     choice = _best_spelling(searcher, words)
     suggestion = " ".join(c or t for c, t in zip(choice, tokens))
+    if changed:
+        return suggestion
     return suggestion if has_diacritics(suggestion) and fold(suggestion).lower() == fold(q).lower() else ""
+
+
+def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
+    """Each plain word the archive lacks, replaced by its most common close word."""
+    out, changed = [], False
+    for token in tokens:
+        word = fold(token).lower()
+        if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(searcher, word):
+            close = ix.close_words(searcher, word, maxdist=2)
+            ranked = sorted((_edit_distance(word, w), -n, w) for w, n in close.items())
+            if ranked and ranked[0][0] <= (1 if len(word) < 5 else 2):
+                token = ranked[0][2]
+                changed = True
+        out.append(token)
+    return out, changed
 
 
 def _written_forms(searcher, word: str) -> dict[str, int]:
@@ -340,6 +375,20 @@ def _written_forms(searcher, word: str) -> dict[str, int]:
     forms = ix.spelling_counts(searcher, word)
     mixed = {f: n for f, n in forms.items() if not (f.isupper() and len(f) > 1)}
     return mixed or forms
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits between two words, a swap of neighbours counting as one (`bnag` → `bang`)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def _best_spelling(searcher, words: list[str]) -> list[str | None]:

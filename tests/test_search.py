@@ -155,3 +155,17 @@ def test_abbreviations_match_both_ways(abbreviated_index, q, sources):
 def test_abbreviation_hits_are_highlighted(abbreviated_index):
     (hit,) = search(abbreviated_index, SearchRequest(q="giai phong mat bang")).hits
     assert "<mark>GPMB</mark>" in hit.snippet
+
+
+@pytest.mark.parametrize("q, suggestion", [
+    ("giai phong mat bnag", "giải phóng mặt bằng"),   # swapped letters
+    ("dang vein guong mau", "đảng viên gương mẫu"),
+    ("thu hoi dta", "thu hồi đất"),
+])
+def test_misspelt_query_that_finds_nothing_gets_a_correction(corpus_index, q, suggestion):
+    result = search(corpus_index, SearchRequest(q=q))
+    assert result.partial and result.suggestion == suggestion
+
+
+def test_correction_is_only_offered_when_nothing_was_found(corpus_index):
+    assert search(corpus_index, SearchRequest(q="giải phóng mặt bằng")).suggestion == ""
