@@ -26,6 +26,7 @@ from indexer.search import SearchRequest, search  # noqa: E402
 
 CORPUS = ROOT / "corpus"
 QUERIES = Path(__file__).parent / "quality_queries.tsv"
+SUGGESTIONS = Path(__file__).parent / "suggest_queries.tsv"
 K = 10
 
 
@@ -139,6 +140,21 @@ def evaluate(engine, queries, relevant) -> dict:
     return {"summary": summary, "misses": misses}
 
 
+def suggestion_accuracy(index: Index) -> dict[str, float]:
+    """How often "did you mean" restores the intended diacritics: ours, and pyvi's
+    ViUtils.add_accents on the same queries. Compared ignoring case and punctuation."""
+    from pyvi import ViUtils
+
+    def same(a: str, b: str) -> bool:
+        return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
+
+    pairs = [line.split("\t") for line in SUGGESTIONS.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    ours = sum(same(search(index, SearchRequest(q=q, limit=1)).suggestion, want) for q, want in pairs)
+    pyvi = sum(same(ViUtils.add_accents(q), want) for q, want in pairs)
+    return {"queries": len(pairs), "ketluan": ours / len(pairs), "pyvi add_accents": pyvi / len(pairs)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--misses", action="store_true", help="list queries whose first relevant hit is not first")
@@ -150,6 +166,7 @@ def main() -> None:
         docs = corpus_items()
         engines = [Ketluan(Path(tmp) / "ketluan"), Fts5(docs), WhooshStemming(docs, Path(tmp) / "whoosh")]
         results = {e.name: evaluate(e, queries, relevant) for e in engines}
+        suggestions = suggestion_accuracy(engines[0].index)
     kinds = list(results["ketluan"]["summary"])
     print(f"{len(queries)} queries over corpus/ ({len(docs)} items); recall@10 / MRR@10")
     print(f"{'engine':<26}" + "".join(f"{k:>18}" for k in kinds))
@@ -157,13 +174,16 @@ def main() -> None:
         cells = [f"{result['summary'][k]['recall@10']:.2f} / {result['summary'][k]['mrr@10']:.2f}" for k in kinds]
         print(f"{name:<26}" + "".join(f"{c:>18}" for c in cells))
     print("query counts: " + ", ".join(f"{k} {results['ketluan']['summary'][k]['queries']}" for k in kinds))
+    print(f"\ndid you mean, {suggestions['queries']} queries without diacritics, intended form restored: "
+          f"ketluan {suggestions['ketluan']:.2f}, pyvi add_accents {suggestions['pyvi add_accents']:.2f}")
     if args.misses:
         for name, result in results.items():
             print(f"\n{name}: first relevant hit not at rank 1")
             for q, rank in result["misses"]:
                 print(f"  {q!r}: {'not in top 10' if rank is None else f'rank {rank}'}")
     if args.json:
-        args.json.write_text(json.dumps({n: r["summary"] for n, r in results.items()}, indent=2))
+        args.json.write_text(json.dumps({"search": {n: r["summary"] for n, r in results.items()},
+                                         "did_you_mean": suggestions}, indent=2))
 
 
 if __name__ == "__main__":

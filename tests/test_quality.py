@@ -35,3 +35,12 @@ def test_ketluan_beats_both_baselines(results):
     for baseline in ("SQLite FTS5", "Whoosh StemmingAnalyzer"):
         assert summary["ketluan"]["all"]["mrr@10"] > summary[baseline]["all"]["mrr@10"]
         assert summary["ketluan"]["plain"]["recall@10"] > summary[baseline]["plain"]["recall@10"]
+
+
+def test_did_you_mean_restores_diacritics_better_than_pyvi(tmp_path):
+    from indexer.index import Index
+    from indexer.ingest import ingest
+    ingest([quality.CORPUS], tmp_path)
+    accuracy = quality.suggestion_accuracy(Index(tmp_path / "index"))
+    assert accuracy["queries"] >= 20
+    assert accuracy["ketluan"] >= 0.9 and accuracy["ketluan"] > accuracy["pyvi add_accents"]
