@@ -58,6 +58,8 @@ def make_schema() -> Schema:
         date=DATETIME(stored=True, sortable=True),
         deadline=DATETIME(stored=True, sortable=True),
         deadline_text=STORED(),
+        meeting_date=STORED(),
+        issue_date=STORED(),
         spelling=KEYWORD(commas=True, lowercase=False, scorable=False),
         text=STORED(),
         title=STORED(),
@@ -94,6 +96,8 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
         issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
         topics=",".join(notice.topics), year=date.year if date else None, date=when,
         title=notice.title, number_text=notice.number, source_name=stored.source_name, source_path=stored.source_path,
+        meeting_date=notice.meeting_date.isoformat() if notice.meeting_date else None,
+        issue_date=notice.issue_date.isoformat() if notice.issue_date else None,
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
     body = notice.body

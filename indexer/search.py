@@ -56,7 +56,9 @@ class Hit:
     number: str
     level: str
     doc_type: str
-    date: dt.date | None
+    date: dt.date | None  # the meeting date, else the issue date
+    meeting_date: dt.date | None
+    issue_date: dt.date | None
     topics: tuple[str, ...]
     addressees: tuple[str, ...]
     deadline: dt.date | None
@@ -293,12 +295,17 @@ def _hit(hit, terms: tuple[str, ...]) -> Hit:
         item_position=hit.get("item_position"), score=round(hit.score or 0.0, 4),
         title=hit.get("title", ""), issuer=hit.get("issuer", ""), number=hit.get("number_text", ""),
         level=hit.get("level", ""), doc_type=hit.get("doc_type", ""), date=date.date() if date else None,
+        meeting_date=_iso(hit.get("meeting_date")), issue_date=_iso(hit.get("issue_date")),
         topics=tuple(t for t in (hit.get("topics") or "").split(",") if t),
         addressees=tuple(hit.get("addressee_list") or ()),
         deadline=deadline.date() if deadline else None, deadline_text=hit.get("deadline_text", ""),
         snippet=snippet(hit.get("text", ""), terms), text=hit.get("text", ""), source_name=hit.get("source_name", ""),
         source_path=hit.get("source_path", ""),
     )
+
+
+def _iso(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
 
 
 def snippet(text: str, terms: tuple[str, ...], width: int = 240, whole: bool = False) -> str:
