@@ -5,7 +5,7 @@ DATA ?= var
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run index serve test browser bench clean
+.PHONY: install run index serve test browser bench bench-full clean
 
 $(BIN)/ketluan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,17 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest -q -rs
 
+# 1k and 10k generated notices (about 10 minutes); bench-full adds 100k.
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/parse_speed.py
 	$(BIN)/python bench/topic_quality.py
+	$(BIN)/python bench/assignment_quality.py
+	$(BIN)/python bench/run.py --sizes 1000 10000
+
+bench-full: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run.py --sizes 1000 10000 100000
 
 clean:
 	rm -rf $(VENV) $(DATA) .pytest_cache

@@ -159,6 +159,13 @@ def _term_query(words: list[str]):
     return ix.Or(options)
 
 
+def compound_words(text: str) -> list[list[str]]:
+    """pyvi's word segmentation of a query, compounds only: [[mặt, bằng], [giải, phóng]].
+    An item where they stand together ranks above one where the syllables are scattered."""
+    from pyvi import ViTokenizer
+    return [w.split("_") for w in ViTokenizer.tokenize(text.lower()).split() if "_" in w]
+
+
 def _alternatives(words: list[str]) -> list[list[str]]:
     """Other ways of writing a term: an abbreviation's full forms (`ubnd` → ủy ban
     nhân dân) or a full form's abbreviation (`giải phóng mặt bằng` → gpmb)."""
@@ -211,8 +218,10 @@ def build_query(parsed: _Parsed, every_word: bool = True):
         boosts = [ix.Phrase("folded", [fold(w) for w in singles], boost=2.0)]
         if any(has_diacritics(w) for w in singles):
             boosts.append(ix.Phrase("exact", singles, boost=4.0))
-        compounds = ix.compound_words(" ".join(singles)).split()
-        boosts += [ix.Term("words", c, boost=1.5) for c in compounds]
+        for compound in compound_words(" ".join(singles)):
+            boosts.append(ix.Phrase("folded", [fold(w) for w in compound], boost=1.5))
+            if any(has_diacritics(w) for w in compound):
+                boosts.append(ix.Phrase("exact", compound, boost=2.0))
         main = ix.AndMaybe(main, ix.Or(boosts))  # phrase/compound matches only add to the score
     if parsed.excluded:
         main = ix.And([main] + [ix.Not(_term_query(w)) for w in parsed.excluded])

@@ -1,11 +1,12 @@
 """Writes the corpus samples in legacy encodings and scanner formats from the UTF-8
 samples (run once; the outputs are committed). `python tests/make_format_samples.py`"""
-import html
-import io
-import zipfile
+import sys
 from pathlib import Path
 
-from indexer.legacy import encode_tcvn3, encode_vni
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+from formats import alto, cp1258, docx, hocr  # noqa: E402
+from indexer.legacy import encode_tcvn3, encode_vni  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -14,41 +15,8 @@ def source(name: str) -> str:
     return (CORPUS / name).read_text(encoding="utf-8")
 
 
-def hocr(text: str) -> str:
-    lines = []
-    for n, line in enumerate(text.split("\n")):
-        words = "".join(f"<span class='ocrx_word' id='w{n}_{i}'>{html.escape(w)}</span> "
-                        for i, w in enumerate(line.split()))
-        lines.append(f"<span class='ocr_line' id='l{n}'>{words}</span>")
-    return ("<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE html>\n<html xmlns='http://www.w3.org/1999/xhtml'>"
-            "<head><meta name='ocr-system' content='tesseract 5.3.0'/></head><body>"
-            "<div class='ocr_page'><p class='ocr_par'>" + "\n".join(lines) + "</p></div></body></html>\n")
-
-
-def alto(text: str) -> str:
-    lines = []
-    for n, line in enumerate(text.split("\n")):
-        words = line.split()
-        inner = "<SP/>".join(f'<String CONTENT="{html.escape(w, quote=True)}"/>' for w in words)
-        lines.append(f'<TextLine ID="l{n}">{inner}</TextLine>')
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">'
-            '<Layout><Page><PrintSpace><TextBlock ID="b1">' + "\n".join(lines) +
-            "</TextBlock></PrintSpace></Page></Layout></alto>\n")
-
-
-def docx(text: str) -> bytes:
-    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    paras = "".join(f'<w:p><w:r><w:t xml:space="preserve">{html.escape(l)}</w:t></w:r></w:p>' for l in text.split("\n"))
-    document = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{ns}"><w:body>{paras}</w:body></w:document>'
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        z.writestr("word/document.xml", document)
-    return buffer.getvalue()
-
-
 def main():
-    (CORPUS / "020_cp1258.txt").write_bytes(_cp1258(source("002_ubnd_huyen_ket_luan.txt")))
+    (CORPUS / "020_cp1258.txt").write_bytes(cp1258(source("002_ubnd_huyen_ket_luan.txt")))
     (CORPUS / "021_utf16.txt").write_bytes(source("004_dang_uy_xa_subitems.txt").encode("utf-16"))
     (CORPUS / "022_vni.txt").write_bytes(encode_vni(source("009_mot_la.txt")))
     (CORPUS / "023_tcvn3.txt").write_bytes(encode_tcvn3(source("013_dang_uy_phuong_deadlines.txt")))
@@ -56,24 +24,6 @@ def main():
     (CORPUS / "030_hocr.hocr").write_text(hocr(source("005_hai_thong_bao.txt")), encoding="utf-8")
     (CORPUS / "031_alto.xml").write_text(alto(source("007_old_tones.txt")), encoding="utf-8")
     (CORPUS / "032_word.docx").write_bytes(docx(source("011_van_phong_ubnd_tinh.txt")))
-
-
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def _cp1258(text: str) -> bytes:
-    import unicodedata
-    # cp1258 stores tones as combining marks after the base letter: encode the NFD form.
-    out = bytearray()
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            marks = unicodedata.normalize("NFD", ch)
-            tone = "".join(m for m in marks if m in TONES)
-            shaped = unicodedata.normalize("NFC", "".join(m for m in marks if m not in TONES))
-            out += (shaped + tone).encode("cp1258")
-    return bytes(out)
 
 
 if __name__ == "__main__":
