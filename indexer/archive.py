@@ -207,24 +207,20 @@ class Archive:
 
     def stats(self) -> dict:
         counts = dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
-        notices = self.db.execute(
-            "SELECT n.data FROM notices n JOIN files f USING(sha256) WHERE f.status IN ('archived','indexed')").fetchall()
+        rows = self.db.execute(
+            "SELECT json_array_length(n.data, '$.items'), json_extract(n.data, '$.body_level'), "
+            "substr(coalesce(json_extract(n.data, '$.meeting_date'), json_extract(n.data, '$.issue_date')), 1, 4) "
+            "FROM notices n JOIN files f USING(sha256) WHERE f.status IN ('archived','indexed')").fetchall()
         levels: dict[str, int] = {}
         years: dict[str, int] = {}
-        items = 0
-        for (data,) in notices:
-            notice = json.loads(data)
-            items += len(notice["items"])
-            level = notice["body_level"] or "(không rõ)"
-            levels[level] = levels.get(level, 0) + 1
-            date = notice["meeting_date"] or notice["issue_date"]
-            year = date[:4] if date else "(không rõ)"
-            years[year] = years.get(year, 0) + 1
+        for _, level, year in rows:
+            levels[level or "(không rõ)"] = levels.get(level or "(không rõ)", 0) + 1
+            years[year or "(không rõ)"] = years.get(year or "(không rõ)", 0) + 1
         return {
             "files": sum(v for k, v in counts.items() if k != "replaced"),
             "files_by_status": counts,
-            "notices": len(notices),
-            "items": items,
+            "notices": len(rows),
+            "items": sum(r[0] for r in rows),
             "by_body_level": dict(sorted(levels.items())),
             "by_year": dict(sorted(years.items())),
         }

@@ -22,11 +22,13 @@ from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.index import LockError
+from whoosh.multiproc import SubWriterTask
 from whoosh.writing import CLEAR
 
 from .archive import StoredNotice
-from .errors import IndexBusy
+from .errors import IndexBusy, KetluanError
 from .normalize import FOLD_TABLE, fold
+from .process import init_child
 
 def _cached_reader(self, fieldname, column):
     """W3PerDocReader._cached_reader, but remembering fields that have no column too:
@@ -42,6 +44,25 @@ def _cached_reader(self, fieldname, column):
 
 
 W3PerDocReader._cached_reader = _cached_reader
+
+
+def _sub_writer_run(self):
+    """whoosh's sub-writer processes (--jobs > 1): Ctrl-C is the parent's, and they end
+    with it. If one fails, it says so in one line and exits non-zero; the parent checks
+    (IndexWriter), so no document is silently left out."""
+    init_child()
+    try:
+        return _original_sub_writer_run(self)
+    except Exception as err:  # noqa: BLE001 - reported to the parent by the exit code
+        import os
+        import sys
+        if not isinstance(err, FileNotFoundError):  # that one: the parent cancelled and cleaned up
+            print(f"ketluan: index sub-writer failed: {err}", file=sys.stderr)
+        os._exit(1)
+
+
+_original_sub_writer_run = SubWriterTask.run
+SubWriterTask.run = _sub_writer_run
 
 TOKEN_PATTERN = r"\w+"  # `Covid-19` → covid, 19: a query for `Covid` must find it
 EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
@@ -186,10 +207,26 @@ class Index:
         else:
             self.ix = windex.create_in(str(self.path), make_schema())
         self._local = threading.local()
+        self._checked: tuple[int | None, bool] = (None, False)  # (generation, outdated?)
+        self._cache: dict[tuple, object] = {}  # per index generation: filter doc sets, facet values
+        self._cache_lock = threading.Lock()
 
     def outdated(self) -> bool:
-        """Built by an older version (other fields): `ketluan reindex` rebuilds it."""
-        return set(self.ix.schema.names()) != set(make_schema().names())
+        """Built by an older version (other fields): `ketluan reindex` rebuilds it.
+        Checked once per index generation."""
+        generation = self.ix.latest_generation()
+        if self._checked[0] != generation:
+            for _ in range(40):
+                try:
+                    names = set(self.ix.schema.names())
+                    break
+                except FileNotFoundError:  # a writer replaced the table of contents meanwhile
+                    time.sleep(0.05)
+                    generation = self.ix.latest_generation()
+            else:
+                raise IndexBusy(f"the index at {self.path} keeps changing; try again")
+            self._checked = (generation, names != set(make_schema().names()))
+        return self._checked[1]
 
     @contextmanager
     def reading(self):
@@ -230,6 +267,42 @@ class Index:
             raise
         else:
             writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
+            failed = [t for t in getattr(writer, "tasks", ()) if t.exitcode]
+            if failed:  # their documents are not in the commit: the caller must not mark them indexed
+                raise KetluanError(f"{len(failed)} index sub-writer(s) failed; run the same command again",
+                                   "Ghi chỉ mục song song bị lỗi; hãy chạy lại lệnh.")
+
+    def _cached(self, searcher, key: tuple, build):
+        """A value computed once per index generation (segments never change)."""
+        generation = searcher.reader().generation()
+        full_key = (generation, *key)
+        with self._cache_lock:
+            if full_key in self._cache:
+                return self._cache[full_key]
+        value = build()
+        with self._cache_lock:
+            for old in [k for k in self._cache if k[0] != generation]:
+                del self._cache[old]
+            if len(self._cache) > 64:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[full_key] = value
+        return value
+
+    def filter_docs(self, searcher, query) -> set[int]:
+        """The documents a filter query allows, cached: the same few filters (kind,
+        kind + level, ...) come back with every search."""
+        return self._cached(searcher, ("filter", repr(query)), lambda: set(searcher.docs_for_query(query)))
+
+    def value_counts(self, searcher, fieldname: str, docnums) -> dict[str, int]:
+        """Facet counts of a multi-valued keyword field (topics, addressees) over some
+        documents, from a document → values table built once per index generation.
+        (Whoosh's own overlapping facets rebuild that table on every query.)"""
+        values = self._cached(searcher, ("values", fieldname), lambda: _doc_values(searcher, fieldname))
+        counts: dict[str, int] = {}
+        for docnum in docnums:
+            for value in values.get(docnum, ()):
+                counts[value] = counts.get(value, 0) + 1
+        return counts
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
@@ -238,6 +311,15 @@ class Index:
         # doc_frequency() would still count deleted documents until segments merge.
         with self.ix.searcher() as s:
             return {k: len(s.search(wq.Term("kind", k), limit=None, scored=False)) for k in ("notice", "item")}
+
+
+def _doc_values(searcher, fieldname: str) -> dict[int, tuple[str, ...]]:
+    lists: dict[int, list[str]] = {}
+    for term in searcher.reader().field_terms(fieldname):
+        for docnum in searcher.docs_for_query(wq.Term(fieldname, term)):
+            lists.setdefault(docnum, []).append(term)
+    shared: dict[tuple, tuple] = {}
+    return {d: shared.setdefault(tuple(v), tuple(v)) for d, v in lists.items()}
 
 
 class IndexWriter:

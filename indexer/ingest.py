@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,11 @@ from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .index import Index, for_rebuild
 from .parse import parse
+from .process import init_child
 from .read import DEFAULT_MAX_BYTES, load_bytes, read_bytes
 
-BATCH_FILES = 500  # files per index commit: searchers see new notices at each
+# Files per index commit: searchers see new notices at each; $KETLUAN_COMMIT_EVERY overrides.
+BATCH_FILES = 500
 
 
 @dataclass
@@ -138,6 +141,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             _rebuild(archive, root)
             index = Index(root / "index")
         _finish_pending(archive, index)
+        batch_files = int(os.environ.get("KETLUAN_COMMIT_EVERY") or BATCH_FILES)
         files = [str(p) for p in iter_files(paths)]
         todo = []
         for path in files:
@@ -153,7 +157,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             _record(archive, parsed, summary, batch, stale, on_file)
             if progress:
                 progress(summary.files, len(files), summary.bytes)
-            if len(batch) >= BATCH_FILES:
+            if len(batch) >= batch_files:
                 _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
     summary.seconds = time.monotonic() - started
@@ -178,9 +182,18 @@ def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str) 
         for path in paths:
             yield _read_and_parse(path, max_bytes, taxonomy_file)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_read_and_parse, paths, [max_bytes] * len(paths), [taxonomy_file] * len(paths),
-                            chunksize=8)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=init_child) as pool:
+        # A bounded window of files in flight: when indexing is slower than parsing,
+        # parsed files must not pile up in memory.
+        window: deque = deque()
+        todo = iter(paths)
+        for path in todo:
+            window.append(pool.submit(_read_and_parse, path, max_bytes, taxonomy_file))
+            if len(window) >= jobs * 16:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
 
 
 def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str], stale: list[str], on_file) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from .errors import UnreadableFile, UnsupportedFile
 from .legacy import decode_tcvn3, decode_vni, looks_like_tcvn3, looks_like_vni
 from .normalize import fold
+from .syllables import repair_spacing
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
@@ -59,15 +61,23 @@ def read_bytes(data: bytes, name: str, display: str | None = None) -> ReadResult
     if not data.strip():
         raise UnreadableFile(display, "empty file", "tệp rỗng")
     if suffix in DOCX_SUFFIXES or data[:4] == b"PK\x03\x04":
-        return _read_docx(data, display)
+        return _repaired(_read_docx(data, display))
     text, encoding, warnings = decode_text(data, display)
     kind = sniff_markup(text) if suffix not in TEXT_SUFFIXES or text.lstrip().startswith("<") else None
     if kind is None and suffix in HTML_SUFFIXES | XML_SUFFIXES:
         kind = "html" if suffix in HTML_SUFFIXES else "xml"
     if kind is None:
-        return ReadResult(text, "txt", encoding, warnings)
+        return _repaired(ReadResult(text, "txt", encoding, warnings))
     from . import markup
-    return ReadResult(markup.extract(text, kind, display), kind, encoding, warnings)
+    return _repaired(ReadResult(markup.extract(text, kind, display), kind, encoding, warnings))
+
+
+def _repaired(result: ReadResult) -> ReadResult:
+    """Syllables glued together or scattered by PDF/OCR extraction put back
+    (`vụtừngày`, `H u ế`); the archived original keeps the text as it came."""
+    text, repairs = repair_spacing(unicodedata.normalize("NFC", result.text))
+    warnings = result.warnings + ((f"spacing_repaired:{repairs}",) if repairs else ())
+    return ReadResult(text, result.format, result.encoding, warnings)
 
 
 def sniff_markup(text: str) -> str | None:

@@ -265,11 +265,18 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
     terms = query_terms(request.q)
     filt = _filter(request)
     with index.reading() as searcher:
-        page, partial = _run(searcher, build_query(parsed), filt, request), False
+        allowed = index.filter_docs(searcher, filt)
+        if not allowed:  # whoosh would read an empty filter as no filter at all
+            suggestion = suggest(searcher, request.q, misspelt=True)
+            return SearchResult(request, 0, (), {name: {} for name in FACET_FIELDS}, False, terms, suggestion)
+        page, partial = _run(searcher, build_query(parsed), allowed, request), False
         if page.total == 0 and len(parsed.required) > 1:
-            page, partial = _run(searcher, build_query(parsed, every_word=False), filt, request), True
+            page, partial = _run(searcher, build_query(parsed, every_word=False), allowed, request), True
         hits = tuple(_hit(h, terms) for h in page) if page.pagenum == request.page else ()
-        facets = {name: _facet_counts(page.results, name) for name in FACET_FIELDS}
+        matched = page.results.docs()
+        facets = {name: _facet_counts(page.results, name) if fieldname not in MULTI_VALUED
+                  else _sorted_counts(index.value_counts(searcher, fieldname, matched), name)
+                  for name, fieldname in FACET_FIELDS.items()}
         suggestion = suggest(searcher, request.q, misspelt=page.total == 0 or partial)
         return SearchResult(request, page.total, hits, facets, partial, terms, suggestion)
 
@@ -280,8 +287,8 @@ def _run(searcher, query, filt, request: SearchRequest):
         sortedby = "deadline"
     elif request.sort != "relevance":
         sortedby, reverse = "date", request.sort == "newest"
-    groupedby = {name: ix.FieldFacet(fieldname, allow_overlap=fieldname in MULTI_VALUED, maptype=ix.FacetMap)
-                 for name, fieldname in FACET_FIELDS.items()}
+    groupedby = {name: ix.FieldFacet(fieldname, maptype=ix.FacetMap)
+                 for name, fieldname in FACET_FIELDS.items() if fieldname not in MULTI_VALUED}
     return searcher.search_page(query, request.page, pagelen=request.limit, filter=filt,
                                 sortedby=sortedby, reverse=reverse, groupedby=groupedby)
 
@@ -291,7 +298,11 @@ def _facet_counts(results, name: str) -> dict[str, int]:
         groups = results.groups(name)
     except KeyError:
         return {}
-    counts = {str(k): v for k, v in groups.items() if k not in (None, "")}
+    return _sorted_counts(groups, name)
+
+
+def _sorted_counts(counts: dict, name: str) -> dict[str, int]:
+    counts = {str(k): v for k, v in counts.items() if k not in (None, "")}
     if name == "addressee":  # commas in names were stored as semicolons (keyword lists)
         counts = {k.replace(";", ","): v for k, v in counts.items()}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

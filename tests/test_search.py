@@ -169,3 +169,9 @@ def test_misspelt_query_that_finds_nothing_gets_a_correction(corpus_index, q, su
 
 def test_correction_is_only_offered_when_nothing_was_found(corpus_index):
     assert search(corpus_index, SearchRequest(q="giải phóng mặt bằng")).suggestion == ""
+
+
+def test_a_filter_that_allows_nothing_finds_nothing(corpus_index):
+    far = dt.date(2090, 1, 1)
+    assert search(corpus_index, SearchRequest(due_from=far)).total == 0
+    assert search(corpus_index, SearchRequest(q="dang vien", topic="khong-co")).total == 0

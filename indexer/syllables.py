@@ -1,0 +1,174 @@
+"""Vietnamese syllables, and repairing text whose spaces between them were lost or
+scattered (`nhiệm vụtừngày`, `Đảng bộxã`, `H u ế`, `K ÉT LUẬN`), as PDF extraction
+and some OCR engines leave it.
+
+A syllable is an optional initial consonant, a vowel group from a closed list and an
+optional final consonant, with at most one tone mark. That is regular enough to tell
+whether a run of letters is one syllable, and to split a run back into syllables."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .normalize import normalize_line
+
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+INITIALS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "qu", "th", "tr", "ch",
+            "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
+VOWELS = {
+    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y",
+    "ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iê", "iêu", "iu", "oa", "oă", "oai", "oao",
+    "oay", "oe", "oeo", "oi", "ôi", "ơi", "ua", "uâ", "uây", "uê", "ui", "uô", "uôi", "uơ", "ươ", "ươi",
+    "ươu", "uy", "uya", "uyê", "uyu", "ưa", "ưi", "ưu", "yê", "yêu",
+}
+FINALS = ("ch", "nh", "ng", "c", "m", "n", "p", "t", "")
+# Vowel groups that take no final consonant (`ai`, `ao`, `iêu`, `ia`...), and those that
+# need one (`iê` as in tiến, `uô` as in muốn).
+OPEN_ONLY = {"ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iu", "oai", "oao", "oay", "oeo", "oi", "ôi",
+             "ơi", "ua", "uây", "ui", "uôi", "ươi", "ươu", "uya", "uyu", "ưa", "ưi", "ưu", "iêu", "yêu"}
+NEEDS_FINAL = {"iê", "yê", "uô", "ươ", "uyê"}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _strip_tone(syllable: str) -> tuple[str, int]:
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tones = sum(decomposed.count(t) for t in TONES)
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONES))
+    return base, tones
+
+
+@lru_cache(maxsize=65536)
+def is_syllable(word: str) -> bool:
+    """`ngày`, `Huế`, `KẾT`, `quốc` yes; `vụtừ`, `xyz`, `HĐND` no."""
+    base, tones = _strip_tone(word.lower())
+    if tones > 1 or not base:
+        return False
+    for initial in INITIALS:
+        if not base.startswith(initial):
+            continue
+        rest = base[len(initial):]
+        for final in FINALS:
+            if final and not rest.endswith(final):
+                continue
+            vowel = rest[:len(rest) - len(final)] if final else rest
+            if vowel in VOWELS and not (final and vowel in OPEN_ONLY) and (final or vowel not in NEEDS_FINAL):
+                if final in ("c", "ch", "p", "t") and tones and not _stop_tone_ok(word):
+                    continue
+                return True
+    return False
+
+
+def _stop_tone_ok(word: str) -> bool:
+    """Syllables ending in c/ch/p/t take only the acute or dot-below tone."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return not any(t in decomposed for t in "\u0300\u0303\u0309")
+
+
+SYLLABLE_COST = 4.0  # about log(1 + a common syllable's count): splitting further must pay
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[str, int], frozenset[str]]:
+    """How many words of pyvi's dictionary use each syllable, and its two-syllable words:
+    the prior that tells `thực hiện` from `thự chiện`."""
+    from pathlib import Path
+
+    import pyvi
+    counts: dict[str, int] = {}
+    pairs = set()
+    path = Path(pyvi.__file__).parent / "models" / "words.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = normalize_line(line).lower().split()  # one tone placement: `uỷ` is `ủy`
+        for part in parts:
+            counts[part] = counts.get(part, 0) + 1
+        if len(parts) == 2:
+            pairs.add(" ".join(parts))
+    return counts, frozenset(pairs)
+
+
+def split_run(run: str) -> list[str] | None:
+    """A run of letters split into syllables (`vụtừngày` → vụ, từ, ngày; `thựchiện` →
+    thực, hiện): the split whose syllables are most common in the dictionary, with a
+    bonus when neighbours form a word; None when no split into syllables exists."""
+    import math
+    counts, pairs = _lexicon()
+    n = len(run)
+    # best[end][last piece] = (score, parts)
+    best: list[dict[str, tuple[float, list[str]]]] = [dict() for _ in range(n + 1)]
+    best[0][""] = (0.0, [])
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 7), end):
+            piece = run[start:end]
+            if not best[start] or not is_syllable(piece):
+                continue
+            known = counts.get(piece.lower(), 0)
+            for last, (score, parts) in best[start].items():
+                gain = math.log1p(known) - SYLLABLE_COST
+                if last and f"{last.lower()} {piece.lower()}" in pairs:
+                    gain += 4
+                candidate = (score + gain, parts + [piece])
+                if piece not in best[end] or candidate[0] > best[end][piece][0]:
+                    best[end][piece] = candidate
+    if not best[n]:
+        return None
+    return max(best[n].values(), key=lambda v: v[0])[1]
+
+
+def _has_vietnamese_marks(text: str) -> bool:
+    return any(ord(c) > 127 for c in text)
+
+
+def repair_spacing(text: str) -> tuple[str, int]:
+    """The text with glued syllables split and scattered letters joined, and the
+    number of repairs. Only runs with Vietnamese letters are touched: `online`,
+    `Covid`, `UBND` stay as they are."""
+    count = 0
+
+    def split_glued(match: re.Match) -> str:
+        nonlocal count
+        run = match.group(0)
+        if len(run) < 4 or is_syllable(run) or not _has_vietnamese_marks(run):
+            return run
+        parts = split_run(run)
+        if not parts or len(parts) < 2:
+            return run
+        count += 1
+        return " ".join(parts)
+
+    text = _WORD.sub(split_glued, text)
+    lines = []
+    for line in text.split("\n"):
+        joined, n = _join_scattered(line)
+        count += n
+        lines.append(joined)
+    return "\n".join(lines), count
+
+
+_SCATTER = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,2})((?: [^\W\d_]{1,3})+)(?![^\W\d_])")
+
+
+def _join_scattered(line: str) -> tuple[str, int]:
+    """`H u ế` → `Huế`, `K ÉT LUẬN` → `KÉT LUẬN`: a lone consonant that is not a word
+    joined with the short pieces after it while the result is still one syllable."""
+    count = 0
+
+    def join(match: re.Match) -> str:
+        nonlocal count
+        pieces = [match.group(1)] + match.group(2).split()
+        out: list[str] = []
+        i = 0
+        while i < len(pieces):
+            word = pieces[i]
+            j = i + 1
+            if not is_syllable(word):
+                while j < len(pieces) and is_syllable(word + pieces[j]) and (len(pieces[j]) == 1 or j == i + 1):
+                    word += pieces[j]
+                    j += 1
+            if j > i + 1:
+                count += 1
+            out.append(word)
+            i = j
+        return " ".join(out)
+
+    return _SCATTER.sub(join, line), count

@@ -1,0 +1,232 @@
+"""Faults, load and hostile input: kill -9 at random moments, Ctrl-C, searching while
+indexing, and a pile of broken files. Nothing archived is lost or duplicated; the server
+never errors."""
+import json
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import formats  # noqa: E402
+import generate  # noqa: E402
+
+KETLUAN = [sys.executable, "-m", "indexer.cli"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("generated")
+    generate.generate(folder, 1000, seed=7)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    generate.generate(folder, 300, seed=8)
+    return folder
+
+
+def start_index(files: Path, data: Path, *extra) -> subprocess.Popen:
+    # Frequent commits, so that kills land in commits as well as in copies and catalog writes.
+    return subprocess.Popen(KETLUAN + ["index", str(files), "--data", str(data), "--quiet", *extra], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "KETLUAN_COMMIT_EVERY": "60"})
+
+
+def check_consistent(files: Path, data: Path) -> dict:
+    """Every file in the catalog once, every catalog notice in the index once, search
+    counts equal to `ketluan stats`, no temp files, and the index opens."""
+    from indexer.index import Index
+    on_disk = sorted(str(p) for p in files.rglob("*") if p.is_file() and not p.name.startswith("."))
+    db = sqlite3.connect(data / "catalog.sqlite")
+    paths = [r[0] for r in db.execute("SELECT path FROM paths ORDER BY path")]
+    assert paths == on_disk
+    assert db.execute("SELECT COUNT(*) FROM files WHERE status = 'archived'").fetchone()[0] == 0
+    catalog_ids = sorted(r[0] for r in db.execute(
+        "SELECT n.id FROM notices n JOIN files f USING(sha256) WHERE f.status = 'indexed'"))
+    items = sum(len(json.loads(r[0])["items"]) for r in db.execute(
+        "SELECT n.data FROM notices n JOIN files f USING(sha256) WHERE f.status = 'indexed'"))
+    index = Index(data / "index")
+    with index.reading() as searcher:
+        ids = sorted(doc["id"] for doc in searcher.documents(kind="notice"))
+        item_docs = sum(1 for _ in searcher.documents(kind="item"))
+    assert ids == catalog_ids  # each notice once, none missing
+    assert item_docs == items
+    stats = json.loads(subprocess.run(KETLUAN + ["stats", "--data", str(data), "--json"], cwd=ROOT,
+                                      capture_output=True, text=True, check=True).stdout)
+    assert stats["notices"] == len(ids) and stats["index_documents"] == {"notice": len(ids), "item": items}
+    assert not list((data / "originals").glob("*/.tmp-*"))
+    for (sha,) in db.execute("SELECT sha256 FROM files"):
+        assert (data / "originals" / sha[:2] / sha).is_file()
+    return stats
+
+
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_path):
+    data = tmp_path / "data"
+    rng = random.Random(3)
+    kills = 0
+    # Each run is killed after 0.7–1.8 s, a small part of the whole job, at 12 moments:
+    # copying, catalog writes and index commits (every 60 files) all happen throughout.
+    for delay in [rng.uniform(0.7, 1.8) for _ in range(12)]:
+        proc = start_index(generated, data, "--jobs", "2")
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate()
+    final = start_index(generated, data)
+    out, err = final.communicate()
+    assert final.returncode in (0, 1), err
+    assert kills >= 10
+    check_consistent(generated, data)
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(small, tmp_path):
+    data = tmp_path / "data"
+    proc = start_index(small, data, "--jobs", "2")
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in err and "Traceback" not in err
+    rerun = start_index(small, data)
+    rerun.communicate()
+    check_consistent(small, data)
+
+
+def test_second_index_run_is_refused_with_a_message(small, tmp_path):
+    data = tmp_path / "data"
+    first = start_index(small, data)
+    time.sleep(1.0)
+    second = start_index(small, data)
+    out, err = second.communicate(timeout=60)
+    first.send_signal(signal.SIGKILL)
+    first.communicate()
+    assert second.returncode == 1 and "already running" in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_eight_clients_search_while_the_bulk_indexer_runs(small, tmp_path):
+    data = tmp_path / "data"
+    port = free_port()
+    server = subprocess.Popen(KETLUAN + ["serve", "--data", str(data), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/api/stats", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.1)
+    indexer = start_index(small, data, "--jobs", "2")
+    errors, totals, requests = [], [], [0]
+    done = threading.Event()
+
+    def client(n: int):
+        queries = [{"q": "giai phong mat bang"}, {"q": "dang vien"}, {}, {"q": "nong thon moi", "level": "huyện"},
+                   {"q": "thu hoi dat", "sort": "newest"}, {"topic": "y-te"}, {"q": "ủy ban nhân dân"}, {"q": "GPMB"}]
+        while not done.is_set():
+            url = f"{base}/api/search?{urllib.parse.urlencode(queries[n % len(queries)])}"
+            try:
+                with urllib.request.urlopen(url, timeout=30) as r:
+                    body = json.loads(r.read())
+                    if n == 0:
+                        totals.append(body["total"])
+            except (OSError, ValueError, KeyError) as err:
+                errors.append(repr(err))
+                time.sleep(0.1)
+            requests[0] += 1
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    indexer.communicate()
+    time.sleep(1.0)
+    done.set()
+    for t in threads:
+        t.join()
+    server.terminate()
+    server.wait(10)
+    assert errors == [] and requests[0] > 50
+    assert totals == sorted(totals) and totals[-1] > 0  # results appear as commits land
+
+
+def hostile_files(folder: Path) -> dict[str, str]:
+    """Broken and malicious files; returns name → the reason expected in the report."""
+    rng = random.Random(5)
+    expected = {}
+    for n in range(1000):
+        (folder / f"random_{n}.txt").write_bytes(rng.randbytes(rng.randrange(1, 4000)))
+        expected[f"random_{n}.txt"] = ""
+    (folder / "empty.txt").write_bytes(b"")
+    expected["empty.txt"] = "empty"
+    (folder / "huge.txt").write_bytes(b"a" * (21 * 1024 * 1024))
+    expected["huge.txt"] = "too large"
+    (folder / "nested.xml").write_text("<a>" * 100_000 + "</a>" * 100_000)
+    expected["nested.xml"] = ""
+    (folder / "xxe.xml").write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                                    "<x>&e;</x>")
+    expected["xxe.xml"] = "entit"
+    (folder / "billion.xml").write_text('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                                        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>')
+    expected["billion.xml"] = "entit"
+    with zipfile.ZipFile(folder / "bomb.docx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"<w:document>" + b" " * (200 * 1024 * 1024) + b"</w:document>")
+    expected["bomb.docx"] = ""
+    (folder / "bad_utf8.txt").write_bytes("Thông báo kết luận".encode() + b"\xff\xfe\xfa" * 3 + "về đất đai".encode())
+    (folder / "mixed.txt").write_bytes("THÔNG BÁO kết luận ".encode() + formats.cp1258("về giải phóng mặt bằng"))
+    (folder / "loop").symlink_to(folder / "loop")
+    expected["loop"] = "link"
+    (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    expected["image.png"] = ""
+    return expected
+
+
+def test_hostile_files_are_each_reported_and_the_run_completes(tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    expected = hostile_files(folder)
+    data = tmp_path / "data"
+    log = open(tmp_path / "stderr.txt", "w+")  # a file, not a pipe: a thousand failure lines would fill it
+    proc = subprocess.Popen(KETLUAN + ["index", str(folder), "--data", str(data), "--quiet"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
+    sampler_peak = 0
+    while proc.poll() is None:
+        try:
+            rss = int(next(l for l in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                           if l.startswith("VmRSS")).split()[1]) * 1024
+            sampler_peak = max(sampler_peak, rss)
+        except (OSError, StopIteration):
+            pass
+        time.sleep(0.05)
+    proc.wait()
+    log.seek(0)
+    err = log.read()
+    assert proc.returncode == 1 and "Traceback" not in err
+    report = {Path(line.split("\t")[0]).name: line for line in (data / "report.tsv").read_text().splitlines()[1:]}
+    assert len(expected) >= 1000
+    for name, reason in expected.items():
+        assert name in report, name
+        assert reason in report[name], report[name]
+    assert sampler_peak < 500 * 2**20
