@@ -92,8 +92,10 @@ def due():
     days through the next 30), grouped by addressee."""
     args = request.args.to_dict()
     today = dt.date.today()
-    args.setdefault("due_from", (today - dt.timedelta(days=90)).isoformat())
-    args.setdefault("due_to", (today + dt.timedelta(days=30)).isoformat())
+    if not args.get("due_from", "").strip():
+        args["due_from"] = (today - dt.timedelta(days=90)).isoformat()
+    if not args.get("due_to", "").strip():
+        args["due_to"] = (today + dt.timedelta(days=30)).isoformat()
     args["sort"], args["kind"], args["limit"] = "deadline", "item", "200"
     req = search_request(args, store().taxonomy)
     result = store().search(req)

@@ -31,7 +31,7 @@ def first_notice_id(client, q="giai phong mat bang"):
 @pytest.mark.parametrize("url", [
     "/", "/?q=giai+phong+mat+bang", "/?q=dang+vien&kind=notice", "/?topic=dat-dai", "/browse", "/due", "/addressees",
     "/due?due_from=2021-01-01&due_to=2024-12-31", "/api/search?q=dang", "/api/facets", "/api/stats",
-    "/export.csv?q=dang", "/?q=&sort=newest", "/?q=x&page=9999",
+    "/export.csv?q=dang", "/?q=&sort=newest", "/?q=x&page=9999", "/due?due_from=&due_to=",
 ])
 def test_routes_answer(client, url):
     response = client.get(url)
