@@ -3,8 +3,10 @@
 Errors become one line on stderr and exit code 1; usage errors exit 2 (click)."""
 from __future__ import annotations
 
+import errno
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -34,7 +36,33 @@ def data_dir_option(f):
                         help="Data directory (archive, catalog, index).")(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Errors of the file system or the catalog (a full disk, a read-only or missing data
+    directory) become one line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:  # `ketluan search ... | head`
+            sys.exit(0)
+        except (OSError, sqlite3.Error) as err:
+            _fail(_system_error(err))
+
+
+def _system_error(err: Exception) -> str:
+    hints = {errno.ENOSPC: "the disk is full: free some space and run the same command again "
+                           "(nothing archived is lost)",
+             errno.EROFS: "the data directory is on a read-only file system",
+             errno.EACCES: "permission denied", errno.ENOENT: "no such file or directory"}
+    if isinstance(err, OSError):
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{hints.get(err.errno, err.strerror or str(err))}"
+    if "full" in str(err):
+        return f"catalog: {hints[errno.ENOSPC]}"
+    return f"catalog: {err}"
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ketluan")
 def main() -> None:
     """ketluan — search and archive Vietnamese conclusion notices (thông báo kết luận)."""

@@ -260,17 +260,20 @@ class Index:
                 if time.monotonic() > deadline:
                     raise IndexBusy(f"the index at {self.path} is locked by another process; try again later")
                 time.sleep(0.2)
+        committing = False
         try:
             yield IndexWriter(writer)
-        except BaseException:
-            writer.cancel()
-            raise
-        else:
+            committing = True
             writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
-            failed = [t for t in getattr(writer, "tasks", ()) if t.exitcode]
-            if failed:  # their documents are not in the commit: the caller must not mark them indexed
-                raise KetluanError(f"{len(failed)} index sub-writer(s) failed; run the same command again",
-                                   "Ghi chỉ mục song song bị lỗi; hãy chạy lại lệnh.")
+        except BaseException:
+            if not committing:
+                writer.cancel()
+            _end_sub_writers(writer)
+            raise
+        failed = [t for t in getattr(writer, "tasks", ()) if t.exitcode]
+        if failed:  # their documents are not in the commit: the caller must not mark them indexed
+            raise KetluanError(f"{len(failed)} index sub-writer(s) failed; run the same command again",
+                               "Ghi chỉ mục song song bị lỗi; hãy chạy lại lệnh.")
 
     def _cached(self, searcher, key: tuple, build):
         """A value computed once per index generation (segments never change)."""
@@ -320,6 +323,15 @@ def _doc_values(searcher, fieldname: str) -> dict[int, tuple[str, ...]]:
             lists.setdefault(docnum, []).append(term)
     shared: dict[tuple, tuple] = {}
     return {d: shared.setdefault(tuple(v), tuple(v)) for d, v in lists.items()}
+
+
+def _end_sub_writers(writer) -> None:
+    """Sub-writers of a cancelled or interrupted write wait for work that will not come,
+    and Python waits for them at exit (Ctrl-C would hang): end them."""
+    for task in getattr(writer, "tasks", ()):
+        if task.is_alive():
+            task.terminate()
+            task.join(5)
 
 
 class IndexWriter:

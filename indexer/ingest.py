@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
+import threading
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -132,7 +134,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
     started = time.monotonic()
     summary = Summary()
     root = Path(root)
-    with RunLock(root), Archive(root) as archive:
+    with RunLock(root), Archive(root) as archive, _StopOnCtrlC() as stop:
         summary.taxonomy_changed = _save_taxonomy(root, taxonomy)
         taxonomy_file = str(topics.taxonomy_path(None, root))
         archive.remove_temp_files()
@@ -154,6 +156,8 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         batch: list[str] = []
         stale: list[str] = []
         for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file):
+            if stop.is_set():
+                raise KeyboardInterrupt  # at a safe point: what is archived is kept, the rest waits for a re-run
             _record(archive, parsed, summary, batch, stale, on_file)
             if progress:
                 progress(summary.files, len(files), summary.bytes)
@@ -163,6 +167,21 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
     summary.seconds = time.monotonic() - started
     _write_report(root, summary)
     return summary
+
+
+class _StopOnCtrlC(threading.Event):
+    """Ctrl-C only sets a flag; the run stops between two files. (An interrupt raised at
+    an arbitrary point, e.g. inside the worker pool's machinery, can hang the exit.)"""
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, lambda *_: self.set())
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _unchanged(archive: Archive, path: str) -> bool:

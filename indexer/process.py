@@ -1,6 +1,8 @@
 """Child processes (parsing workers, whoosh's sub-writers) that end with their parent."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import signal
 
 
@@ -14,3 +16,6 @@ def init_child() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the parent died before the line above took effect

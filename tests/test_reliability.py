@@ -74,6 +74,7 @@ def check_consistent(files: Path, data: Path) -> dict:
     assert not list((data / "originals").glob("*/.tmp-*"))
     for (sha,) in db.execute("SELECT sha256 FROM files"):
         assert (data / "originals" / sha[:2] / sha).is_file()
+    db.close()
     return stats
 
 
@@ -89,9 +90,9 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
-        proc.communicate()
+        proc.communicate(timeout=120)  # no orphan may keep the pipes open
     final = start_index(generated, data)
-    out, err = final.communicate()
+    out, err = final.communicate(timeout=300)
     assert final.returncode in (0, 1), err
     assert kills >= 10
     check_consistent(generated, data)
@@ -106,7 +107,7 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(small, tmp_path):
     assert proc.returncode == 130, (out, err)
     assert "interrupted" in err and "Traceback" not in err
     rerun = start_index(small, data)
-    rerun.communicate()
+    rerun.communicate(timeout=300)
     check_consistent(small, data)
 
 
@@ -117,7 +118,7 @@ def test_second_index_run_is_refused_with_a_message(small, tmp_path):
     second = start_index(small, data)
     out, err = second.communicate(timeout=60)
     first.send_signal(signal.SIGKILL)
-    first.communicate()
+    first.communicate(timeout=120)
     assert second.returncode == 1 and "already running" in err
 
 
@@ -161,7 +162,7 @@ def test_eight_clients_search_while_the_bulk_indexer_runs(small, tmp_path):
     threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
-    indexer.communicate()
+    indexer.communicate(timeout=300)
     time.sleep(1.0)
     done.set()
     for t in threads:
@@ -220,7 +221,7 @@ def test_hostile_files_are_each_reported_and_the_run_completes(tmp_path):
         except (OSError, StopIteration):
             pass
         time.sleep(0.05)
-    proc.wait()
+    proc.wait(300)
     log.seek(0)
     err = log.read()
     assert proc.returncode == 1 and "Traceback" not in err
@@ -230,3 +231,39 @@ def test_hostile_files_are_each_reported_and_the_run_completes(tmp_path):
         assert name in report, name
         assert reason in report[name], report[name]
     assert sampler_peak < 500 * 2**20
+
+
+def small_disk(path: Path, size: str, *options: str) -> bool:
+    path.mkdir(exist_ok=True)
+    opts = ",".join((f"size={size}",) + options)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True).returncode == 0
+
+
+def test_full_disk_gives_a_clear_error_and_corrupts_nothing(small, tmp_path):
+    disk = tmp_path / "disk"
+    if not small_disk(disk, "600k"):
+        pytest.skip("cannot mount a small file system here (needs root and mount rights)")
+    try:
+        data = disk / "data"
+        full = start_index(small, data)
+        out, err = full.communicate(timeout=120)
+        assert full.returncode == 1 and "disk is full" in err and "Traceback" not in err, err
+        subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+        rerun = start_index(small, data)
+        out, err = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, err
+        check_consistent(small, data)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])
+
+
+def test_read_only_data_directory_gives_a_clear_error(small, tmp_path):
+    disk = tmp_path / "ro"
+    if not small_disk(disk, "1m", "ro"):
+        pytest.skip("cannot mount a read-only file system here (needs root and mount rights)")
+    try:
+        run = start_index(small, disk / "data")
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 1 and "read-only" in err and "Traceback" not in err, err
+    finally:
+        subprocess.run(["umount", "-l", str(disk)])
