@@ -286,7 +286,7 @@ class Index:
         with self._cache_lock:
             for old in [k for k in self._cache if k[0] != generation]:
                 del self._cache[old]
-            if len(self._cache) > 64:
+            if len(self._cache) > 16:  # a filter doc set can hold every document: keep few
                 self._cache.pop(next(iter(self._cache)))
             self._cache[full_key] = value
         return value
