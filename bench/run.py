@@ -283,7 +283,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--latency-only", action="store_true",
+                    help="re-measure query latency on the archives indexed by an earlier run")
     args = ap.parse_args()
+    if args.latency_only:
+        for size in args.sizes:
+            path = RESULTS / f"bench-{size}.json"
+            result = json.loads(path.read_text())
+            result["latency"] = latency_figures(DATA / f"work-{size}")
+            path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+            print(json.dumps(result["latency"], indent=2))
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
     for size in args.sizes:

@@ -307,6 +307,15 @@ class Index:
                 counts[value] = counts.get(value, 0) + 1
         return counts
 
+    def column_values(self, searcher, fieldname: str) -> list:
+        """A sortable field's value for every document (by global number), once per
+        index generation: sorting a browse without words needs no query."""
+        def build():
+            reader = searcher.reader()
+            column = reader.column_reader(fieldname, translate=False)  # raw numbers sort the same
+            return [column[d] for d in range(reader.doc_count_all())]
+        return self._cached(searcher, ("column", fieldname), build)
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 

@@ -269,6 +269,8 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
         if not allowed:  # whoosh would read an empty filter as no filter at all
             suggestion = suggest(searcher, request.q, misspelt=True)
             return SearchResult(request, 0, (), {name: {} for name in FACET_FIELDS}, False, terms, suggestion)
+        if not (parsed.required or parsed.alternatives or parsed.numbers or parsed.doc_numbers or parsed.excluded):
+            return _browse(index, searcher, allowed, request, terms)
         page, partial = _run(searcher, build_query(parsed), allowed, request), False
         if page.total == 0 and len(parsed.required) > 1:
             page, partial = _run(searcher, build_query(parsed, every_word=False), allowed, request), True
@@ -279,6 +281,27 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
                   for name, fieldname in FACET_FIELDS.items()}
         suggestion = suggest(searcher, request.q, misspelt=page.total == 0 or partial)
         return SearchResult(request, page.total, hits, facets, partial, terms, suggestion)
+
+
+def _browse(index, searcher, allowed: set[int], request: SearchRequest, terms) -> SearchResult:
+    """Filters and sort without words (browsing): every allowed document matches, so
+    the page, total and facets come from cached tables instead of a scoring pass over
+    all of them."""
+    if request.sort == "relevance":
+        ordered = sorted(allowed)
+    else:
+        values = index.column_values(searcher, "deadline" if request.sort == "deadline" else "date")
+        ordered = sorted(allowed, key=lambda d: values[d], reverse=request.sort == "newest")
+    start = (request.page - 1) * request.limit
+    hits = tuple(_hit(_StoredHit(searcher.stored_fields(d)), terms) for d in ordered[start:start + request.limit])
+    facets = {name: _sorted_counts(index.value_counts(searcher, fieldname, allowed), name)
+              for name, fieldname in FACET_FIELDS.items()}
+    return SearchResult(request, len(allowed), hits, facets, False, terms, "")
+
+
+class _StoredHit(dict):
+    """Stored fields shaped like a whoosh hit, for `_hit`."""
+    score = 0.0
 
 
 def _run(searcher, query, filt, request: SearchRequest):
@@ -305,6 +328,8 @@ def _sorted_counts(counts: dict, name: str) -> dict[str, int]:
     counts = {str(k): v for k, v in counts.items() if k not in (None, "")}
     if name == "addressee":  # commas in names were stored as semicolons (keyword lists)
         counts = {k.replace(";", ","): v for k, v in counts.items()}
+    if name == "year":  # whoosh files documents without a year under the column's sentinel (2³¹-1)
+        counts = {k: v for k, v in counts.items() if k.isdigit() and int(k) < 10_000}
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -175,3 +175,16 @@ def test_a_filter_that_allows_nothing_finds_nothing(corpus_index):
     far = dt.date(2090, 1, 1)
     assert search(corpus_index, SearchRequest(due_from=far)).total == 0
     assert search(corpus_index, SearchRequest(q="dang vien", topic="khong-co")).total == 0
+
+
+def test_browsing_without_words_matches_the_scored_path(corpus_index):
+    """Word-less requests take a fast path; its totals, facets and order must be what a
+    scored search over the same filters gives (and no year facet for undated notices)."""
+    for request in (SearchRequest(), SearchRequest(sort="newest"), SearchRequest(kind="notice", sort="oldest"),
+                    SearchRequest(level="huyện", topic="y-te")):
+        fast = search(corpus_index, request)
+        scored = search(corpus_index, SearchRequest(**{**request.__dict__, "q": "-zzzqqq"}))
+        assert fast.total == scored.total and fast.facets == scored.facets
+        if request.sort != "relevance":
+            assert [h.date for h in fast.hits] == [h.date for h in scored.hits]
+    assert all(int(year) < 10_000 for year in search(corpus_index, SearchRequest()).facets["year"])
