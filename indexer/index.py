@@ -184,6 +184,10 @@ def spelling_counts(searcher, folded: str) -> dict[str, int]:
     return counts
 
 
+def doc_frequency(searcher, fieldname: str, text: str) -> int:
+    return searcher.reader().doc_frequency(fieldname, text)
+
+
 def close_words(searcher, word: str, maxdist: int = 1) -> dict[str, int]:
     """Indexed (folded) words within `maxdist` edits of `word`, with how many documents
     hold each: candidates for correcting a misspelt query word."""

@@ -201,7 +201,9 @@ def _required_clauses(required: list[list[str]]) -> list:
     return clauses
 
 
-def build_query(parsed: _Parsed, every_word: bool = True):
+def build_query(parsed: _Parsed, every_word: bool = True, proximity: bool = True):
+    """`proximity`: add the phrase and compound boosts (they cost a position check on
+    every matching document, so very broad queries go without)."""
     clauses = _required_clauses(parsed.required)
     clauses += [ix.Or([_clause(w) for w in group]) for group in parsed.alternatives]
     clauses += [ix.Term("number", n, boost=2.0) for n in parsed.numbers]
@@ -214,7 +216,7 @@ def build_query(parsed: _Parsed, every_word: bool = True):
     else:
         main = ix.Or(clauses)
     singles = [w[0] for w in parsed.required if len(w) == 1]
-    if len(singles) > 1:
+    if len(singles) > 1 and proximity:
         boosts = [ix.Phrase("folded", [fold(w) for w in singles], boost=2.0)]
         if any(has_diacritics(w) for w in singles):
             boosts.append(ix.Phrase("exact", singles, boost=4.0))
@@ -271,9 +273,11 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
             return SearchResult(request, 0, (), {name: {} for name in FACET_FIELDS}, False, terms, suggestion)
         if not (parsed.required or parsed.alternatives or parsed.numbers or parsed.doc_numbers or parsed.excluded):
             return _browse(index, searcher, allowed, request, terms)
-        page, partial = _run(searcher, build_query(parsed), allowed, request), False
+        proximity = not _broad(searcher, parsed, len(allowed))
+        page, partial = _run(searcher, build_query(parsed, proximity=proximity), allowed, request), False
         if page.total == 0 and len(parsed.required) > 1:
-            page, partial = _run(searcher, build_query(parsed, every_word=False), allowed, request), True
+            page, partial = _run(searcher, build_query(parsed, every_word=False, proximity=proximity), allowed,
+                                 request), True
         hits = tuple(_hit(h, terms) for h in page) if page.pagenum == request.page else ()
         matched = page.results.docs()
         facets = {name: _facet_counts(page.results, name) if fieldname not in MULTI_VALUED
@@ -281,6 +285,20 @@ def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
                   for name, fieldname in FACET_FIELDS.items()}
         suggestion = suggest(searcher, request.q, misspelt=page.total == 0 or partial)
         return SearchResult(request, page.total, hits, facets, partial, terms, suggestion)
+
+
+BROAD_SHARE = 0.2  # a query whose rarest word is in more than this share of documents is broad
+
+
+def _broad(searcher, parsed: _Parsed, allowed: int) -> bool:
+    """Every word of the query is in a large share of the documents (`ủy ban nhân dân`):
+    nearly every document matches, and checking word positions in all of them would
+    cost seconds while changing little of the ranking."""
+    singles = [w[0] for w in parsed.required if len(w) == 1]
+    if len(singles) < 2 or allowed < 5_000:
+        return False
+    rarest = min(ix.doc_frequency(searcher, "folded", fold(w)) for w in singles)
+    return rarest > BROAD_SHARE * searcher.doc_count_all()
 
 
 def _browse(index, searcher, allowed: set[int], request: SearchRequest, terms) -> SearchResult:
