@@ -264,7 +264,7 @@ def validate(request: SearchRequest) -> None:
 def search(index: "ix.Index", request: SearchRequest) -> SearchResult:
     validate(request)
     parsed = parse_query(request.q)
-    terms = query_terms(request.q)
+    terms = _highlight_terms(parsed)
     filt = _filter(request)
     with index.reading() as searcher:
         allowed = index.filter_docs(searcher, filt)
@@ -492,12 +492,16 @@ def highlight(text: str, terms: tuple[str, ...]) -> str:
 def query_terms(q: str) -> tuple[str, ...]:
     """The words of a query to highlight; none for a query that does not parse."""
     try:
-        parsed = parse_query(q)
+        return _highlight_terms(parse_query(q))
     except BadQuery:
         return ()
-    terms = [w for g in parsed.required + [w for g in parsed.alternatives for w in g] for w in g]
-    phrases = parsed.required + [w for g in parsed.alternatives for w in g]
+
+
+def _highlight_terms(parsed: _Parsed) -> tuple[str, ...]:
+    """The query's words and those of their abbreviations or full forms."""
+    phrases = parsed.required + [words for group in parsed.alternatives for words in group]
     singles = [w[0] for w in parsed.required if len(w) == 1]
+    terms = [w for words in phrases for w in words]
     for words in phrases + ([singles] if len(singles) > 1 else []):
         terms += [w for alternative in _alternatives(words) for w in alternative]
     return tuple(dict.fromkeys(terms))

@@ -158,14 +158,25 @@ def taxonomy_path(explicit: str | os.PathLike | None = None, data_dir: str | os.
 
 
 def load(path: str | os.PathLike | None = None) -> Taxonomy:
+    """The taxonomy in a file, parsed once while the file stays the same (the site asks
+    for it several times per request: a stat, not a read)."""
     path = Path(path) if path else DEFAULT_TAXONOMY
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadTaxonomy(f"{path}: cannot read the topic file: {err}", f"Không đọc được tệp chủ đề {path}.")
-    return _cached(str(path), text)
+        stat = path.stat()
+    except OSError as err:
+        raise _unreadable(path, err)
+    return _cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 
 @lru_cache(maxsize=8)
-def _cached(source: str, text: str) -> Taxonomy:
+def _cached(source: str, mtime_ns: int, size: int) -> Taxonomy:
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise _unreadable(path, err)
     return parse_taxonomy(text, source)
+
+
+def _unreadable(path: Path, err: Exception) -> BadTaxonomy:
+    return BadTaxonomy(f"{path}: cannot read the topic file: {err}", f"Không đọc được tệp chủ đề {path}.")
