@@ -225,6 +225,11 @@ class Archive:
             "by_year": dict(sorted(years.items())),
         }
 
+    def file_format(self, sha256: str) -> str:
+        """The format a file was read as (`txt`, `hocr`, `docx`, ...), '' if unknown."""
+        row = self.db.execute("SELECT format FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return (row[0] or "") if row else ""
+
     def failures(self) -> list[tuple[str, str]]:
         return self.db.execute(
             "SELECT p.path, f.reason FROM files f JOIN paths p USING(sha256) WHERE f.status='failed' ORDER BY p.path"

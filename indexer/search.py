@@ -308,8 +308,9 @@ def _browse(index, searcher, allowed: set[int], request: SearchRequest, terms) -
     if request.sort == "relevance":
         ordered = sorted(allowed)
     else:
-        values = index.column_values(searcher, "deadline" if request.sort == "deadline" else "date")
-        ordered = sorted(allowed, key=lambda d: values[d], reverse=request.sort == "newest")
+        fieldname, reverse = _sort_order(request)
+        values = index.column_values(searcher, fieldname)
+        ordered = sorted(allowed, key=lambda d: values[d], reverse=reverse)
     start = (request.page - 1) * request.limit
     hits = tuple(_hit(_StoredHit(searcher.stored_fields(d)), terms) for d in ordered[start:start + request.limit])
     facets = {name: _sorted_counts(index.value_counts(searcher, fieldname, allowed), name)
@@ -322,12 +323,15 @@ class _StoredHit(dict):
     score = 0.0
 
 
-def _run(searcher, query, filt, request: SearchRequest):
-    sortedby, reverse = None, False
+def _sort_order(request: SearchRequest) -> tuple[str, bool]:
+    """(sortable field, reverse) of a sort other than relevance."""
     if request.sort == "deadline":
-        sortedby = "deadline"
-    elif request.sort != "relevance":
-        sortedby, reverse = "date", request.sort == "newest"
+        return "deadline", False
+    return "date", request.sort == "newest"
+
+
+def _run(searcher, query, filt, request: SearchRequest):
+    sortedby, reverse = _sort_order(request) if request.sort != "relevance" else (None, False)
     groupedby = {name: ix.FieldFacet(fieldname, maptype=ix.FacetMap)
                  for name, fieldname in FACET_FIELDS.items() if fieldname not in MULTI_VALUED}
     return searcher.search_page(query, request.page, pagelen=request.limit, filter=filt,

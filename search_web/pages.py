@@ -58,8 +58,7 @@ def original(nid: str):
     if path is None:
         raise NotFound(f"original of {nid} missing", "Không tìm thấy bản gốc của văn bản này trong kho lưu trữ.")
     with store().archive() as archive:
-        fmt = archive.db.execute("SELECT format FROM files WHERE sha256 = ?", (stored.sha256,)).fetchone()
-    mimetype = MIMETYPES.get(fmt[0] if fmt else "", "application/octet-stream")
+        mimetype = MIMETYPES.get(archive.file_format(stored.sha256), "application/octet-stream")
     # Always a download, never rendered: an archived HTML file must not run in our origin.
     return send_file(path, mimetype=mimetype, as_attachment=True,
                      download_name=stored.source_name or f"{stored.sha256}.bin")
