@@ -5,7 +5,7 @@ DATA ?= var
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run index serve test browser bench bench-full clean
+.PHONY: install run index serve test browser ocr bench bench-full clean
 
 $(BIN)/ketluan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ index: install
 
 run: index serve
 
+index: ocr
+
 serve: install
 	$(BIN)/ketluan serve --data $(DATA) --host $(HOST) --port $(PORT)
 
@@ -31,7 +33,17 @@ browser:
 	    apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "chromium is not installed: the browser test will be skipped"
 
-test: install browser
+# OCR of scans needs Tesseract with its Vietnamese model, and poppler to render PDF
+# pages; installed the same way (without them scans are reported "needs OCR").
+ocr:
+	@{ command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx vie && \
+	   command -v pdftoppm >/dev/null 2>&1; } || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q tesseract-ocr tesseract-ocr-vie poppler-utils >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && \
+	      apt-get install -y -q tesseract-ocr tesseract-ocr-vie poppler-utils >/dev/null 2>&1; }; }; } || \
+	  echo "tesseract-ocr-vie is not installed: scans will be reported as needing OCR and the OCR tests skipped"
+
+test: install browser ocr
 	$(BIN)/python -m pytest -q -rs
 
 # 1k and 10k generated notices (about 10 minutes); bench-full adds 100k.

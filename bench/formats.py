@@ -59,3 +59,75 @@ def cp1258(text: str) -> bytes:
 
 def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
+
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core: has every Vietnamese letter
+
+
+def scan_pages(text: str, dpi: int = 200, font_path: str = FONT) -> list:
+    """The notice printed on A4 pages (Pillow images, grey, 12 pt), as a scanner would
+    deliver it: lines that OCR layouts split in two columns (3+ spaces) printed as two
+    columns, long lines wrapped, a new page when one is full or at a form feed."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = round(8.27 * dpi), round(11.69 * dpi)
+    margin, size = round(0.8 * dpi), round(12 / 72 * dpi)
+    font = ImageFont.truetype(font_path, size)
+    line_height = round(size * 1.5)
+    pages, y, draw = [], height, None
+
+    def new_page():
+        nonlocal y, draw
+        page = Image.new("L", (width, height), 255)
+        page.info["dpi"] = (dpi, dpi)
+        pages.append(page)
+        draw, y = ImageDraw.Draw(page), margin
+
+    def wrapped(line: str, room: int) -> list[str]:
+        out, current = [], ""
+        for word in line.split():
+            candidate = f"{current} {word}".strip()
+            if current and draw.textlength(candidate, font=font) > room:
+                out.append(current)
+                current = word
+            else:
+                current = candidate
+        return out + [current]
+
+    for block in text.split("\f"):
+        new_page()
+        for line in block.split("\n"):
+            columns = [c for c in line.strip().split("   ") if c.strip()] if "   " in line.strip() else [line]
+            if len(columns) == 2:
+                rows = [(margin, columns[0].strip()), (width // 2, columns[1].strip())]
+                lines = [rows]
+            else:
+                lines = [[(margin, part)] for part in wrapped(line, width - 2 * margin)]
+            for row in lines:
+                if y + line_height > height - margin:
+                    new_page()
+                for x, part in row:
+                    draw.text((x, y), part, font=font, fill=0)
+                y += line_height
+    return pages
+
+
+def png(page) -> bytes:
+    out = io.BytesIO()
+    page.save(out, "PNG", dpi=page.info.get("dpi", (200, 200)))
+    return out.getvalue()
+
+
+def image_pdf(pages) -> bytes:
+    """A PDF of page images and nothing else (no text layer): what a scanner writes."""
+    out = io.BytesIO()
+    dpi = pages[0].info.get("dpi", (200, 200))[0]
+    pages[0].save(out, "PDF", resolution=dpi, save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
+def tiff(pages) -> bytes:
+    out = io.BytesIO()
+    dpi = pages[0].info.get("dpi", (200, 200))
+    pages[0].save(out, "TIFF", dpi=dpi, compression="tiff_deflate", save_all=True, append_images=pages[1:])
+    return out.getvalue()

@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from .model import Notice, notice_from_dict, to_dict
 
@@ -48,6 +49,21 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """A temp file in the same folder, synced, then renamed: never a half-written file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def notice_id(sha256: str, position: int) -> str:
@@ -93,25 +109,27 @@ class Archive:
     def store_original(self, data: bytes, sha256: str) -> Path:
         """Content-addressed copy, written to a temp file then renamed into place."""
         target = self.original_path(sha256)
-        if target.exists() and target.stat().st_size == len(data):
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if not (target.exists() and target.stat().st_size == len(data)):
+            _write_atomic(target, data)
         return target
+
+    def ocr_path(self, sha256: str, page: int) -> Path:
+        self.original_path(sha256)  # validates the hash
+        return self.root / "ocr" / sha256[:2] / f"{sha256}-p{int(page):04d}.hocr"
+
+    def store_ocr(self, sha256: str, pages: Iterable[tuple[int, str]]) -> None:
+        """Tesseract's hOCR of a scan, one file per page (where each word is on it)."""
+        for page, hocr in pages:
+            _write_atomic(self.ocr_path(sha256, page), hocr.encode("utf-8"))
+
+    def ocr_page(self, sha256: str, page: int) -> str | None:
+        path = self.ocr_path(sha256, page)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def remove_temp_files(self) -> int:
         """Leftovers of a run killed mid-copy."""
         count = 0
-        for tmp in self.originals.glob("*/.tmp-*"):
+        for tmp in [*self.originals.glob("*/.tmp-*"), *(self.root / "ocr").glob("*/.tmp-*")]:
             tmp.unlink(missing_ok=True)
             count += 1
         return count
@@ -123,6 +141,9 @@ class Archive:
             "SELECT p.sha256, f.status, f.size FROM paths p JOIN files f USING(sha256) WHERE p.path = ?",
             (path,)).fetchone()
         return tuple(row) if row else (None, None, None)
+
+    def has_file(self, sha256: str) -> bool:
+        return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
                     warnings: list[str], notices: list[Notice]) -> list[str]:

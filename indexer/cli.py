@@ -123,10 +123,16 @@ def _describe(n: int, notice) -> str:
               show_default="2 or the number of cores", help="Worker processes reading and parsing.")
 @click.option("--max-size", type=click.IntRange(1), default=20, show_default=True, help="Largest file, in MB.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary (and failures on stderr).")
+@click.option("--ocr-timeout", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds Tesseract may spend on one page of a scan before it is skipped "
+                   "(default 180, or $KETLUAN_OCR_TIMEOUT).")
 @topics_option
-def index_command(paths, data, jobs, max_size, quiet, taxonomy):
-    """Archive and index every file under PATHS (folders are walked recursively)."""
+def index_command(paths, data, jobs, max_size, quiet, ocr_timeout, taxonomy):
+    """Archive and index every file under PATHS (folders are walked recursively).
+    Scans (PDF, PNG, JPEG, TIFF) are OCR'd with Tesseract when it is installed."""
     from .ingest import ingest
+    if ocr_timeout:
+        os.environ["KETLUAN_OCR_TIMEOUT"] = str(ocr_timeout)  # the worker processes inherit it
     bar = _Progress(quiet)
 
     def on_file(path, status, reason):
@@ -149,6 +155,10 @@ def index_command(paths, data, jobs, max_size, quiet, taxonomy):
                f"{summary.items} items; {summary.seconds:.1f} s ({mb / max(summary.seconds, 1e-9):.2f} MB/s)")
     if summary.report:
         click.echo(f"report: {data / 'report.tsv'}")
+    need_ocr = sum(1 for _, status, reason in summary.report if reason.startswith("needs OCR"))
+    if need_ocr:
+        click.echo(f"{need_ocr} scanned files were skipped: they need OCR (install tesseract-ocr-vie and "
+                   "poppler-utils, then run the same command again)")
     if summary.taxonomy_changed and summary.unchanged:
         click.echo(f"the topic file changed: run 'ketluan retag --data {data}' to re-tag files archived before")
     sys.exit(1 if summary.failed else 0)

@@ -268,7 +268,7 @@ class Index:
         try:
             yield IndexWriter(writer)
             committing = True
-            writer.commit(mergetype=CLEAR) if replace_all else writer.commit()
+            writer.commit(mergetype=CLEAR if replace_all else merge_when_many)
         except BaseException:
             if not committing:
                 writer.cancel()
@@ -329,6 +329,28 @@ class Index:
             return {k: len(s.search(wq.Term("kind", k), limit=None, scored=False)) for k in ("notice", "item")}
 
 
+MAX_SEGMENTS = 128  # beyond this, the smallest segments are merged
+MERGE_AT_ONCE = 32
+
+
+def merge_when_many(writer, segments):
+    """Whoosh's merges are as slow as indexing the documents again (a 10k-notice index
+    took 198 s to merge into one segment), and its default policy merges most of the
+    index every so often. A search over 22 segments was only ~15% slower than over one
+    (p50 181 vs 153 ms at 10k notices), so: no merge until there are many segments,
+    then merge the smallest ones."""
+    if len(segments) <= MAX_SEGMENTS:
+        return list(segments)
+    from whoosh.reading import SegmentReader
+
+    ordered = sorted(segments, key=lambda s: s.doc_count_all())
+    for segment in ordered[:MERGE_AT_ONCE]:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return ordered[MERGE_AT_ONCE:]
+
+
 def _doc_values(searcher, fieldname: str) -> dict[int, tuple[str, ...]]:
     lists: dict[int, list[str]] = {}
     for term in searcher.reader().field_terms(fieldname):
@@ -351,10 +373,13 @@ class IndexWriter:
     def __init__(self, writer):
         self._w = writer
 
-    def add_notices(self, notices: Iterable[StoredNotice]) -> int:
+    def add_notices(self, notices: Iterable[StoredNotice], new_files: frozenset[str] = frozenset()) -> int:
+        """`new_files`: hashes of files never archived before, whose notices cannot be
+        in the index yet (no lookup needed to replace them)."""
         count = 0
         for stored in notices:
-            self._w.delete_by_term("notice_id", stored.id)
+            if stored.sha256 not in new_files:
+                self._w.delete_by_term("notice_id", stored.id)
             for doc in documents(stored):
                 self._w.add_document(**doc)
                 count += 1

@@ -22,12 +22,25 @@ from . import topics
 from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .index import Index, for_rebuild
+from .ocr import locate_pages
 from .parse import parse
 from .process import init_child
 from .read import DEFAULT_MAX_BYTES, load_bytes, read_bytes
 
-# Files per index commit: searchers see new notices at each; $KETLUAN_COMMIT_EVERY overrides.
+# Files per index commit: searchers see new notices at each. Large runs commit less
+# often (up to every 2,000 files) so the index is left with fewer segments (fewer
+# segments, faster searches; whoosh's merges cost as much as indexing).
+# $KETLUAN_COMMIT_EVERY overrides.
 BATCH_FILES = 500
+MAX_BATCH_FILES = 2000
+MAX_IN_FLIGHT = 500  # parsed files waiting for the main process, at most
+
+
+def batch_size(files_to_do: int) -> int:
+    explicit = os.environ.get("KETLUAN_COMMIT_EVERY")
+    if explicit:
+        return int(explicit)
+    return max(BATCH_FILES, min(MAX_BATCH_FILES, files_to_do // 50))
 
 
 @dataclass
@@ -59,6 +72,7 @@ class _Parsed:
     encoding: str = ""
     warnings: tuple[str, ...] = ()
     notices: tuple = ()
+    hocr: tuple[tuple[int, str], ...] = ()
     error: str = ""
     unsupported: bool = False
 
@@ -93,13 +107,15 @@ def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
         result = read_bytes(data, p.name, path)
         taxonomy = topics.load(taxonomy_file)
         notices = tuple(taxonomy.tag(n) for n in parse(result.text))
+        if result.pages:
+            notices = locate_pages(notices, list(result.pages))
     except UnsupportedFile as err:
         return _Parsed(path, sha, len(data), data, error=err.reason, unsupported=True)
     except KetluanError as err:
         return _Parsed(path, sha, len(data), data, error=getattr(err, "reason", str(err)))
     except RecursionError:
         return _Parsed(path, sha, len(data), data, error="document nested too deeply")
-    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices)
+    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices, result.hocr)
 
 
 class RunLock:
@@ -143,7 +159,6 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             _rebuild(archive, root)
             index = Index(root / "index")
         _finish_pending(archive, index)
-        batch_files = int(os.environ.get("KETLUAN_COMMIT_EVERY") or BATCH_FILES)
         files = [str(p) for p in iter_files(paths)]
         todo = []
         for path in files:
@@ -153,15 +168,16 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
                 todo.append(path)
         if progress:
             progress(summary.unchanged, len(files), 0)
-        batch: list[str] = []
+        batch_files = batch_size(len(todo))
+        batch = _Batch()
         stale: list[str] = []
-        for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file):
+        for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file, window=batch_files):
             if stop.is_set():
                 raise KeyboardInterrupt  # at a safe point: what is archived is kept, the rest waits for a re-run
             _record(archive, parsed, summary, batch, stale, on_file)
             if progress:
                 progress(summary.files, len(files), summary.bytes)
-            if len(batch) >= batch_files:
+            if len(batch.files) >= batch_files:
                 _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
     summary.seconds = time.monotonic() - started
@@ -195,27 +211,41 @@ def _unchanged(archive: Archive, path: str) -> bool:
         return False
 
 
-def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str) -> Iterator[_Parsed]:
+def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str, window: int = 64) -> Iterator[_Parsed]:
     topics.load(taxonomy_file)  # a broken topic file fails the run before any file is read
     if jobs <= 1 or len(paths) < 4:
         for path in paths:
             yield _read_and_parse(path, max_bytes, taxonomy_file)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=init_child) as pool:
-        # A bounded window of files in flight: when indexing is slower than parsing,
-        # parsed files must not pile up in memory.
-        window: deque = deque()
-        todo = iter(paths)
-        for path in todo:
-            window.append(pool.submit(_read_and_parse, path, max_bytes, taxonomy_file))
-            if len(window) >= jobs * 16:
-                yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+    # A bounded window of files in flight: when indexing is slower than parsing, parsed
+    # files must not pile up in memory; but it is wide enough that the workers parse
+    # ahead while the main process is busy committing to the index.
+    size = max(jobs * 16, min(window, MAX_IN_FLIGHT))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_child)
+    try:
+        in_flight: deque = deque()
+        for path in paths:
+            in_flight.append(pool.submit(_read_and_parse, path, max_bytes, taxonomy_file))
+            if len(in_flight) >= size:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # stopped early: drop what was not started
 
 
+@dataclass
+class _Batch:
+    """Files archived since the last index commit; `new`: those never archived before."""
+    files: list[str] = field(default_factory=list)
+    new: set[str] = field(default_factory=set)
 
-def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str], stale: list[str], on_file) -> None:
+    def clear(self) -> None:
+        self.files.clear()
+        self.new.clear()
+
+
+def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, stale: list[str], on_file) -> None:
     def report(status: str, reason: str) -> None:
         summary.report.append((parsed.path, status, reason))
         if on_file:
@@ -233,9 +263,12 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str
         report("failed", parsed.error)
         return
     archive.store_original(parsed.data, parsed.sha256)
+    archive.store_ocr(parsed.sha256, parsed.hocr)
+    if not archive.has_file(parsed.sha256):
+        batch.new.add(parsed.sha256)
     stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,
                                      list(parsed.warnings), list(parsed.notices)))
-    batch.append(parsed.sha256)
+    batch.files.append(parsed.sha256)
     summary.new += 1
     summary.bytes += parsed.size
     summary.notices += len(parsed.notices)
@@ -246,13 +279,14 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: list[str
         report("warning", ", ".join(warnings))
 
 
-def _index_batch(archive: Archive, index: Index, batch: list[str], stale: list[str], jobs: int = 1) -> None:
-    if not batch and not stale:
+def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str], jobs: int = 1) -> None:
+    if not batch.files and not stale:
         return
-    with index.writer(procs=jobs if len(batch) >= 50 else 1) as writer:
+    files = list(dict.fromkeys(batch.files))
+    with index.writer(procs=jobs if len(files) >= 50 else 1) as writer:
         writer.delete_notices(stale)
-        writer.add_notices(archive.notices_of(list(dict.fromkeys(batch))))
-    archive.mark_indexed(batch)
+        writer.add_notices(archive.notices_of(files), new_files=frozenset(batch.new))
+    archive.mark_indexed(files)
     batch.clear()
     stale.clear()
 
@@ -260,7 +294,7 @@ def _index_batch(archive: Archive, index: Index, batch: list[str], stale: list[s
 def _finish_pending(archive: Archive, index: Index) -> None:
     pending = archive.pending()
     if pending:
-        _index_batch(archive, index, pending, [])
+        _index_batch(archive, index, _Batch(pending), [])
 
 
 def reindex(root: Path) -> int:

@@ -96,10 +96,34 @@ def _hocr_text(root: etree._Element) -> str:
         if "ocr_par" in classes or "ocr_carea" in classes:
             lines.append("")
         if {"ocr_line", "ocrx_line", "ocr_header", "ocr_textfloat", "ocr_caption"} & set(classes):
-            words = [("".join(w.itertext())).strip() for w in element.iter() if "ocrx_word" in (w.get("class") or "")]
-            line = " ".join(w for w in words if w) if words else " ".join("".join(element.itertext()).split())
-            lines.append(line)
+            words = [w for w in element.iter() if "ocrx_word" in (w.get("class") or "")]
+            lines.append(_hocr_line(words, _BBOX.search(element.get("title") or ""))
+                         if words else " ".join("".join(element.itertext()).split()))
     return _tidy("\n".join(lines))
+
+
+_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+
+
+def _hocr_line(words: list, line_box) -> str:
+    """The words of a line; where two words are further apart than three line heights
+    (a two-column header read as one line) a wide gap, which the parser reads as
+    a column break, as it does in OCR'd plain text."""
+    height = (int(line_box.group(4)) - int(line_box.group(2))) if line_box else 0
+    parts, previous_right = [], None
+    for word in words:
+        text = "".join(word.itertext()).strip()
+        if not text:
+            continue
+        box = _BBOX.search(word.get("title") or "")
+        if box:
+            left, top, right, bottom = (int(v) for v in box.groups())
+            gap = 3 * max(height, bottom - top, 1)
+            if parts and previous_right is not None and left - previous_right > gap:
+                parts.append("   ")
+            previous_right = right
+        parts.append(text)
+    return " ".join(parts)
 
 
 def _alto_text(root: etree._Element) -> str:

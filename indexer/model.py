@@ -39,6 +39,7 @@ class Item:
     addressees: tuple[str, ...] = ()
     deadline: Deadline | None = None
     topics: tuple[str, ...] = ()
+    page: int | None = None  # the page of a scan the item starts on
 
     @property
     def full_text(self) -> str:
@@ -65,11 +66,15 @@ class Notice:
     warnings: tuple[str, ...] = ()
     body: str = field(default="", repr=False)
     topics: tuple[str, ...] = ()
+    page: int | None = None  # the page of a scan the notice starts on
 
     @property
     def date(self) -> dt.date | None:
         """The date a user filters by: the meeting date, else the issue date."""
         return self.meeting_date or self.issue_date
+
+
+_OMITTED_WHEN_NONE = {"page"}  # only scans have pages: other notices' JSON stays as it was
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +83,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.name in _OMITTED_WHEN_NONE and getattr(value, f.name) is None)}
     return value
 
 
@@ -108,6 +114,7 @@ def item_from_dict(data: dict) -> Item:
         addressees=tuple(data.get("addressees", ())),
         deadline=Deadline(_date(deadline["date"]), deadline["text"]) if deadline else None,
         topics=tuple(data.get("topics", ())),
+        page=data.get("page"),
     )
 
 
@@ -133,6 +140,7 @@ def notice_from_dict(data: dict) -> Notice:
         warnings=tuple(data.get("warnings", ())),
         body=data.get("body", ""),
         topics=tuple(data.get("topics", ())),
+        page=data.get("page"),
     )
 
 

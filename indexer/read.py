@@ -1,5 +1,5 @@
-"""File → text. Detects the format (plain text, HTML, hOCR, ALTO, other XML, .docx)
-and the encoding (UTF-8 with or without BOM, UTF-16, Windows-1258, TCVN3, VNI),
+"""File → text. Detects the format (plain text, HTML, hOCR, ALTO, other XML, .docx,
+and scans: PDF and images, through `ocr`) and the encoding (UTF-8 with or without BOM, UTF-16, Windows-1258, TCVN3, VNI),
 and reports what it did, so the archive can record it per file."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from .errors import UnreadableFile, UnsupportedFile
 from .legacy import decode_tcvn3, decode_vni, looks_like_tcvn3, looks_like_vni
 from .normalize import fold
+from .ocr import SCAN_SUFFIXES, read_scan, scan_format
 from .syllables import repair_spacing
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -20,7 +21,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".text", ""}
 HTML_SUFFIXES = {".html", ".htm", ".hocr", ".xhtml"}
 XML_SUFFIXES = {".xml", ".alto"}
 DOCX_SUFFIXES = {".docx"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | XML_SUFFIXES | DOCX_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | XML_SUFFIXES | DOCX_SUFFIXES | SCAN_SUFFIXES
 MAX_DOCX_XML = 50 * 1024 * 1024
 # Vietnamese letters that are common in any real text; used to choose an encoding.
 _COMMON_VI = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
@@ -29,9 +30,11 @@ _COMMON_VI = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèé�
 @dataclass(frozen=True)
 class ReadResult:
     text: str
-    format: str  # txt, html, hocr, alto, xml, docx
-    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, tcvn3, vni, (xml: declared/utf-8)
+    format: str  # txt, html, hocr, alto, xml, docx, pdf, png, jpeg, tiff
+    encoding: str  # utf-8, utf-8-sig, utf-16, cp1258, tcvn3, vni, (xml: declared/utf-8); scans: pdf-text, ocr-vie
     warnings: tuple[str, ...] = field(default=())
+    pages: tuple[tuple[int, str], ...] = ()  # scans: (page number, text) of each page read
+    hocr: tuple[tuple[int, str], ...] = ()  # scans: (page number, Tesseract hOCR) of each OCR'd page
 
 
 def read_file(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
@@ -62,6 +65,8 @@ def read_bytes(data: bytes, name: str, display: str | None = None) -> ReadResult
         raise UnreadableFile(display, "empty file", "tệp rỗng")
     if suffix in DOCX_SUFFIXES or data[:4] == b"PK\x03\x04":
         return _repaired(_read_docx(data, display))
+    if suffix in SCAN_SUFFIXES or scan_format(data):
+        return _read_scan(data, display)
     text, encoding, warnings = decode_text(data, display)
     kind = sniff_markup(text) if suffix not in TEXT_SUFFIXES or text.lstrip().startswith("<") else None
     if kind is None and suffix in HTML_SUFFIXES | XML_SUFFIXES:
@@ -78,6 +83,19 @@ def _repaired(result: ReadResult) -> ReadResult:
     text, repairs = repair_spacing(unicodedata.normalize("NFC", result.text))
     warnings = result.warnings + ((f"spacing_repaired:{repairs}",) if repairs else ())
     return ReadResult(text, result.format, result.encoding, warnings)
+
+
+def _read_scan(data: bytes, display: str) -> ReadResult:
+    """Each page repaired on its own (so page texts stay whole), then joined."""
+    scan = read_scan(data, display)
+    pages, repairs = [], 0
+    for page in scan.pages:
+        text, count = repair_spacing(unicodedata.normalize("NFC", page.text))
+        pages.append((page.number, text))
+        repairs += count
+    warnings = scan.warnings + ((f"spacing_repaired:{repairs}",) if repairs else ())
+    return ReadResult("\n\n".join(text for _, text in pages), scan.format, scan.method, warnings,
+                      tuple(pages), tuple((p.number, p.hocr) for p in scan.pages if p.hocr))
 
 
 def sniff_markup(text: str) -> str | None:

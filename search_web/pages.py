@@ -7,15 +7,17 @@ import io
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
+from indexer import ocr
 from indexer import search as core
-from indexer.errors import NotFound
+from indexer.errors import NotFound, UnreadableFile
 
 from .params import FILTER_KEYS, search_request
 from .store import store
 
 bp = Blueprint("pages", __name__)
 MIMETYPES = {"txt": "text/plain", "md": "text/plain", "html": "text/html", "hocr": "text/html", "alto": "text/xml",
-             "xml": "text/xml", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+             "xml": "text/xml", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff"}
 
 
 @bp.get("/")
@@ -46,7 +48,8 @@ def notice_page(nid: str):
     if issuer:
         same_body = store().search(core.SearchRequest(body=issuer, kind="notice", sort="newest", limit=8))
         others = [h for h in same_body.hits if h.notice_id != stored.id][:6]
-    return render_template("notice.html", stored=stored, notice=notice, terms=terms, highlight=core.highlight,
+    pages = sorted({p for p in (notice.page, *(i.page for i in notice.items)) if p})
+    return render_template("notice.html", stored=stored, notice=notice, terms=terms, highlight=core.highlight, pages=pages,
                            current_item=request.args.get("item", type=int), others=others,
                            names=store().taxonomy.names, has_original=store().original(stored) is not None)
 
@@ -62,6 +65,30 @@ def original(nid: str):
     # Always a download, never rendered: an archived HTML file must not run in our origin.
     return send_file(path, mimetype=mimetype, as_attachment=True,
                      download_name=stored.source_name or f"{stored.sha256}.bin")
+
+
+@bp.get("/notices/<nid>/page/<int:number>.png")
+def page_image(nid: str, number: int):
+    """A page of a scanned original as an image; with `?item=N` the lines of item N
+    (found through Tesseract's hOCR) are highlighted."""
+    stored = _notice_or_404(nid)
+    path = store().original(stored)
+    if path is None or not 1 <= number <= ocr.MAX_PAGES:
+        raise NotFound(f"no page {number} of {nid}", "Không có trang này trong bản quét.")
+    boxes = []
+    item = request.args.get("item", type=int)
+    if item and 1 <= item <= len(stored.notice.items):
+        with store().archive() as archive:
+            hocr = archive.ocr_page(stored.sha256, number)
+        if hocr:
+            boxes = ocr.item_boxes(hocr, stored.notice.items[item - 1].full_text)
+    try:
+        image = ocr.render_page(path.read_bytes(), number, boxes=boxes)
+    except (UnreadableFile, OSError, ValueError) as err:
+        raise NotFound(f"cannot show page {number} of {nid}: {err}", "Không hiển thị được trang này của bản quét.")
+    response = Response(image, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _notice_or_404(nid: str):

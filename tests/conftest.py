@@ -8,6 +8,15 @@ CORPUS = ROOT / "corpus"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+def corpus_notice_count() -> int:
+    """Notices in corpus/: the scans among them are read only where Tesseract is."""
+    from indexer.ocr import tesseract_ready
+    return 30 if tesseract_ready() else 26
+
+
+CORPUS_NOTICES = corpus_notice_count()
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true",
                      help="Rewrite tests/golden/*.json from the parser's current output (read the diff!).")

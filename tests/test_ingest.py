@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, CORPUS_NOTICES
 from indexer.archive import Archive
 from indexer.errors import IndexBusy
 from indexer.index import Index
@@ -18,7 +18,9 @@ BAD_FILES = {
     "broken.xml": b"<root><unclosed></root>",
     "xxe.xml": b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
     "broken.docx": b"PK\x03\x04not a zip",
-    "picture.png": b"\x89PNG\r\n\x1a\n",
+    "picture.bmp": b"BM\x00\x00",
+    "broken.png": b"\x89PNG\r\n\x1a\n",
+    "broken.pdf": b"%PDF-1.4\n%%EOF\n",
 }
 
 
@@ -39,7 +41,7 @@ def counts(root):
 def test_index_whole_corpus(corpus_archive):
     notices, items, docs = counts(corpus_archive)
     assert docs == {"notice": notices, "item": items}
-    assert notices == 25 and items > 60
+    assert notices == CORPUS_NOTICES and items > 60
 
 
 def test_rerun_is_idempotent_and_changed_file_replaces(tmp_path):
@@ -88,8 +90,8 @@ def test_bad_files_are_reported_and_the_run_completes(tmp_path):
     summary = ingest([src], root)
     statuses = {os.path.basename(p): (s, r) for p, s, r in summary.report}
     assert summary.new == 1 and summary.skipped == 1
-    assert statuses["picture.png"][0] == "skipped"
-    for name in ("empty.txt", "binary.txt", "broken.xml", "xxe.xml", "broken.docx", "loop"):
+    assert statuses["picture.bmp"][0] == "skipped"
+    for name in ("empty.txt", "binary.txt", "broken.xml", "xxe.xml", "broken.docx", "loop", "broken.png", "broken.pdf"):
         assert statuses[name][0] == "failed", name
     report = (root / "report.tsv").read_text()
     assert "xxe.xml\tfailed\t" in report and "entities" in report

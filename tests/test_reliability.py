@@ -1,6 +1,7 @@
 """Faults, load and hostile input: kill -9 at random moments, Ctrl-C, searching while
 indexing, and a pile of broken files. Nothing archived is lost or duplicated; the server
 never errors."""
+import io
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import ROOT
 
@@ -200,7 +202,15 @@ def hostile_files(folder: Path) -> dict[str, str]:
     (folder / "loop").symlink_to(folder / "loop")
     expected["loop"] = "link"
     (folder / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
-    expected["image.png"] = ""
+    expected["image.png"] = "broken image"
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")  # 400 Mpx in a few kB
+    (folder / "bomb.png").write_bytes(bomb.getvalue())
+    expected["bomb.png"] = "too large"
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<\n%%EOF")
+    expected["broken.pdf"] = "PDF"
+    (folder / "fake.tiff").write_bytes(b"II*\x00" + os.urandom(500))
+    expected["fake.tiff"] = "broken image"
     return expected
 
 
