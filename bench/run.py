@@ -52,10 +52,14 @@ QUERIES = [  # (query, filters): with and without diacritics, filters, phrases
 
 
 class PeakRss:
-    """Samples the summed resident memory of a process and its descendants."""
+    """Samples the memory of a process and its descendants: the summed proportional
+    set size (PSS: a page shared by forked workers counted once, split between them;
+    what the run really occupies), the summed RSS (shared pages counted in every
+    process that maps them) and the largest single process's RSS."""
 
     def __init__(self, pid: int):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self._stop = pid, threading.Event()
+        self.peak = {"pss": 0, "rss_sum": 0, "rss_max": 0}
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -68,21 +72,26 @@ class PeakRss:
                 pass
         return pids
 
-    def _rss(self, pid: int) -> int:
+    @staticmethod
+    def _field(path: str, name: str) -> int:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(name):
                     return int(line.split()[1]) * 1024
-        except OSError:
+        except (OSError, ValueError):
             pass
         return 0
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, sum(self._rss(p) for p in self._tree(self.pid)))
-            time.sleep(0.1)
+            pids = self._tree(self.pid)
+            rss = [self._field(f"/proc/{p}/status", "VmRSS:") for p in pids]
+            pss = sum(self._field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+            for key, value in (("pss", pss), ("rss_sum", sum(rss)), ("rss_max", max(rss, default=0))):
+                self.peak[key] = max(self.peak[key], value)
+            time.sleep(0.2)
 
-    def stop(self) -> int:
+    def stop(self) -> dict:
         self._stop.set()
         self.thread.join()
         return self.peak
@@ -98,14 +107,16 @@ def timed_index(files: Path, data: Path, jobs: int) -> dict:
     peak = sampler.stop()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"ketluan index failed: {err}")
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 2**20, 1), "summary": out.strip().splitlines()[0]}
+    return {"seconds": round(seconds, 2), "peak_pss_mb": round(peak["pss"] / 2**20, 1),
+            "peak_rss_sum_mb": round(peak["rss_sum"] / 2**20, 1),
+            "peak_rss_largest_process_mb": round(peak["rss_max"] / 2**20, 1), "summary": out.strip().splitlines()[0]}
 
 
-def index_figures(size: int, files: Path, work: Path) -> dict:
+def index_figures(size: int, files: Path, work: Path, job_counts=(1, 2)) -> dict:
     megabytes = sum(p.stat().st_size for p in files.rglob("*") if p.is_file()) / 1e6
     n_files = sum(1 for p in files.rglob("*") if p.is_file())
     figures = {"files": n_files, "megabytes": round(megabytes, 1)}
-    for jobs in (1, 2):
+    for jobs in job_counts:
         data = work / f"jobs{jobs}"
         shutil.rmtree(data, ignore_errors=True)
         run = timed_index(files, data, jobs)
@@ -223,7 +234,7 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def bench_size(size: int, seed: int) -> dict:
+def bench_size(size: int, seed: int, one_job: bool = True) -> dict:
     files = DATA / str(size)
     if not (files / ".complete").exists():
         shutil.rmtree(files, ignore_errors=True)
@@ -231,24 +242,28 @@ def bench_size(size: int, seed: int) -> dict:
         (files / ".complete").write_text("")
     work = DATA / f"work-{size}"
     work.mkdir(parents=True, exist_ok=True)
-    result = {"notices": size, "machine": machine(), "indexing": index_figures(size, files, work)}
+    result = {"notices": size, "machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M"),
+              "indexing": index_figures(size, files, work, (1, 2) if one_job else (2,))}
     result["latency"] = latency_figures(work)
     return result
 
 
 def summary_table(results: list[dict], quality: dict) -> str:
     lines = ["| notices | files | MB | index 1 job (s) | index 2 jobs (s) | MB/s (2 jobs) | notices/s (2 jobs) | "
-             "re-run (s) | peak RSS (MB) | index MB | p50 / p95 ms (ketluan) | p95 plain Whoosh | p95 FTS5 | "
-             "p95 ratio vs Whoosh | vs FTS5 |", "|" + "---|" * 15]
+             "re-run (s) | memory, 2 jobs: PSS sum / largest process RSS (MB) | index MB | p50 / p95 ms (ketluan) | "
+             "p95 plain Whoosh | p95 FTS5 | p95 ratio vs Whoosh | vs FTS5 | measured |", "|" + "---|" * 16]
     for r in results:
         i, lat = r["indexing"], r["latency"]
         k = lat["ketluan (items, facets, totals)"]
+        two = i["jobs2"]
+        memory = (f"{two['peak_pss_mb']} / {two['peak_rss_largest_process_mb']}" if "peak_pss_mb" in two
+                  else f"RSS sum {two.get('peak_rss_mb')}")
         lines.append(
-            f"| {r['notices']:,} | {i['files']:,} | {i['megabytes']} | {i['jobs1']['seconds']} | {i['jobs2']['seconds']} | "
-            f"{i['jobs2']['mb_per_s']} | {i['jobs2']['notices_per_s']} | {i['rerun']['seconds']} | "
-            f"{max(i['jobs1']['peak_rss_mb'], i['jobs2']['peak_rss_mb'])} | {i['index_mb']} | {k['p50_ms']} / {k['p95_ms']} | "
+            f"| {r['notices']:,} | {i['files']:,} | {i['megabytes']} | {i.get('jobs1', {}).get('seconds', 'not run')} | "
+            f"{two['seconds']} | {two['mb_per_s']} | {two['notices_per_s']} | {i['rerun']['seconds']} | {memory} | "
+            f"{i['index_mb']} | {k['p50_ms']} / {k['p95_ms']} | "
             f"{lat['plain Whoosh (notices, top 10 + total)']['p95_ms']} | {lat['SQLite FTS5 (notices, top 10 + total)']['p95_ms']} | "
-            f"{lat['p95_ratio_vs_plain_whoosh']} | {lat['p95_ratio_vs_fts5']} |")
+            f"{lat['p95_ratio_vs_plain_whoosh']} | {lat['p95_ratio_vs_fts5']} | {r.get('measured', '')} |")
     lines += ["", "Search quality on corpus/ (68 labelled queries): recall@10 / MRR@10", ""]
     lines += [f"- {name}: {s['recall@10']:.2f} / {s['mrr@10']:.2f}" for name, s in quality.items()]
     return "\n".join(lines) + "\n"
@@ -264,7 +279,8 @@ def plot(results: list[dict]) -> Path | None:
         return None
     sizes = [r["notices"] for r in results]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(sizes, [r["indexing"]["jobs1"]["seconds"] for r in results], "o-", label="1 job")
+    one = [(r["notices"], r["indexing"]["jobs1"]["seconds"]) for r in results if "jobs1" in r["indexing"]]
+    left.plot([n for n, _ in one], [t for _, t in one], "o-", label="1 job")
     left.plot(sizes, [r["indexing"]["jobs2"]["seconds"] for r in results], "o-", label="2 jobs")
     left.set(xscale="log", yscale="log", xlabel="notices", ylabel="seconds", title="Bulk index time")
     left.legend()
@@ -283,21 +299,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--one-job-max", type=int, default=10000,
+                    help="largest size also indexed with 1 job (the 100k 1-job run alone takes ~40 min)")
     ap.add_argument("--latency-only", action="store_true",
                     help="re-measure query latency on the archives indexed by an earlier run")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    results = []
     for size in args.sizes:
         print(f"== {size:,} notices", flush=True)
         if args.latency_only:
             result = json.loads((RESULTS / f"bench-{size}.json").read_text())
             result["latency"] = latency_figures(DATA / f"work-{size}")
         else:
-            result = bench_size(size, args.seed)
+            result = bench_size(size, args.seed, one_job=size <= args.one_job_max)
         (RESULTS / f"bench-{size}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
-        results.append(result)
+    # The table shows every size measured so far (each row says when), so a separate
+    # `--sizes 100000` run adds its row to the 1k and 10k ones.
+    results = [json.loads(p.read_text()) for p in RESULTS.glob("bench-*.json")]
+    results.sort(key=lambda r: r["notices"])
     quality = quality_figures()
     table = summary_table(results, quality)
     (RESULTS / "summary.md").write_text(f"Machine: {results[0]['machine']}\n\n" + table)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from .faults import checkpoint
 from .model import Notice, notice_from_dict, to_dict
 
 SCHEMA = """
@@ -60,6 +61,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        checkpoint("copy")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -165,6 +167,7 @@ class Archive:
                 "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
                 [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
                  for i, n in enumerate(notices)])
+            checkpoint("catalog")
         return stale
 
     def _repoint_path(self, path: str, sha256: str) -> list[str]:

@@ -23,10 +23,11 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.index import LockError
 from whoosh.multiproc import SubWriterTask
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, SegmentWriter
 
 from .archive import StoredNotice
 from .errors import IndexBusy, KetluanError
+from .faults import checkpoint
 from .normalize import FOLD_TABLE, fold
 from .process import init_child
 
@@ -63,6 +64,15 @@ def _sub_writer_run(self):
 
 _original_sub_writer_run = SubWriterTask.run
 SubWriterTask.run = _sub_writer_run
+
+
+def _commit_toc(self, segments):
+    checkpoint("toc")  # the crash tests stop here: segments written, not yet listed
+    return _original_commit_toc(self, segments)
+
+
+_original_commit_toc = SegmentWriter._commit_toc
+SegmentWriter._commit_toc = _commit_toc
 
 TOKEN_PATTERN = r"\w+"  # `Covid-19` → covid, 19: a query for `Covid` must find it
 EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()

@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 from . import topics
 from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
+from .faults import checkpoint
 from .index import Index, for_rebuild
 from .ocr import locate_pages
 from .parse import parse
@@ -286,6 +287,8 @@ def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str]
     with index.writer(procs=jobs if len(files) >= 50 else 1) as writer:
         writer.delete_notices(stale)
         writer.add_notices(archive.notices_of(files), new_files=frozenset(batch.new))
+        checkpoint("index-add")
+    checkpoint("indexed")
     archive.mark_indexed(files)
     batch.clear()
     stale.clear()

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import UnreadableFile, UnsupportedFile
 from .model import Notice
@@ -87,11 +88,14 @@ def tesseract_ready() -> bool:
     return "vie" in listed.stdout.split()
 
 
-def read_scan(data: bytes, display: str, timeout: float | None = None) -> Scan:
+def read_scan(data: bytes, display: str, timeout: float | None = None,
+              text_layer: Callable[[str], str | None] | None = None) -> Scan:
+    """`text_layer(text)`: the text of a PDF page's text layer made readable (legacy
+    font encodings decoded), or None when it is not Vietnamese text (OCR the page)."""
     kind = scan_format(data)
     timeout = page_timeout() if timeout is None else timeout
     if kind == "pdf":
-        return _read_pdf(data, display, timeout)
+        return _read_pdf(data, display, timeout, text_layer or (lambda text: text))
     if kind is None:
         raise UnreadableFile(display, "not a PDF or an image (PNG, JPEG, TIFF) despite its name",
                              "không phải tệp PDF hay ảnh")
@@ -114,7 +118,7 @@ def _finished(scan: Scan, display: str) -> Scan:
 
 def _image_frames(data: bytes, display: str):
     """Each frame of an image as a grey PNG with its resolution (300 dpi if unknown)."""
-    from PIL import Image, ImageSequence, UnidentifiedImageError
+    from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
@@ -123,8 +127,9 @@ def _image_frames(data: bytes, display: str):
                 if index >= MAX_PAGES:
                     break
                 dpi = frame.info.get("dpi") or (RENDER_DPI, RENDER_DPI)
+                upright = ImageOps.exif_transpose(frame) if index == 0 else frame  # phone photos
                 out = io.BytesIO()
-                frame.convert("L").save(out, "PNG", dpi=tuple(int(max(v, 70)) for v in dpi))
+                upright.convert("L").save(out, "PNG", dpi=tuple(int(max(v, 70)) for v in dpi))
                 yield out.getvalue()
     except Image.DecompressionBombError as err:
         raise UnreadableFile(display, f"image too large to OCR ({err})", "ảnh quá lớn") from err
@@ -158,7 +163,7 @@ def _ocr_page(png: bytes, display: str, number: int, timeout: float, warnings: l
     return Page(number, extract(hocr, "hocr", display), hocr)
 
 
-def _read_pdf(data: bytes, display: str, timeout: float) -> Scan:
+def _read_pdf(data: bytes, display: str, timeout: float, text_layer: Callable[[str], str | None]) -> Scan:
     from pypdf import PdfReader
 
     try:
@@ -177,9 +182,12 @@ def _read_pdf(data: bytes, display: str, timeout: float) -> Scan:
     for number in range(1, min(count, MAX_PAGES) + 1):
         text = _page_text(reader, number, warnings)
         if _letters(text) >= MIN_TEXT_LAYER_LETTERS:
-            pages.append(Page(number, text))
-            methods.add("pdf-text")
-            continue
+            readable = text_layer(text)
+            if readable is not None:
+                pages.append(Page(number, readable))
+                methods.add("pdf-text")
+                continue
+            warnings.append(f"pdf_text_layer_unreadable:page {number}")
         page = _ocr_page(_render_pdf_page(data, number, display, timeout), display, number, timeout, warnings)
         methods.add("ocr-vie")
         if page:

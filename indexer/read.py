@@ -87,7 +87,7 @@ def _repaired(result: ReadResult) -> ReadResult:
 
 def _read_scan(data: bytes, display: str) -> ReadResult:
     """Each page repaired on its own (so page texts stay whole), then joined."""
-    scan = read_scan(data, display)
+    scan = read_scan(data, display, text_layer=_text_layer)
     pages, repairs = [], 0
     for page in scan.pages:
         text, count = repair_spacing(unicodedata.normalize("NFC", page.text))
@@ -96,6 +96,24 @@ def _read_scan(data: bytes, display: str) -> ReadResult:
     warnings = scan.warnings + ((f"spacing_repaired:{repairs}",) if repairs else ())
     return ReadResult("\n\n".join(text for _, text in pages), scan.format, scan.method, warnings,
                       tuple(pages), tuple((p.number, p.hocr) for p in scan.pages if p.hocr))
+
+
+def _text_layer(text: str) -> str | None:
+    """A PDF text layer as Vietnamese: as it is, or decoded from the legacy font
+    encoding its fonts used (.VnTime fonts give `Th«ng b¸o`, TCVN3 bytes read as
+    Latin-1); None when neither reads as Vietnamese (the page is OCR'd instead)."""
+    candidates = [text]
+    try:
+        raw = text.encode("cp1252")
+    except UnicodeEncodeError:
+        raw = None
+    if raw is not None:
+        if looks_like_tcvn3(raw):
+            candidates.append(decode_tcvn3(raw))
+        if looks_like_vni(raw):
+            candidates.append(decode_vni(raw))
+    best = max(candidates, key=_vietnamese_score)
+    return best if _vietnamese_score(best) >= 0.6 else None
 
 
 def sniff_markup(text: str) -> str | None:

@@ -198,3 +198,54 @@ def test_site_renders_pdf_pages(client):
 def test_page_images_only_for_notices_that_exist(client):
     assert client.get("/notices/0000000000000000-0/page/1.png").status_code == 404
     assert client.get("/notices/..%2F..%2Fetc/page/1.png").status_code == 404
+
+
+@needs_tesseract
+def test_jpeg_photo_with_exif_rotation_is_read_upright():
+    """A phone photo: JPEG, stored sideways with an EXIF orientation tag."""
+    from PIL import Image
+    page = scan_pages((CORPUS / "009_mot_la.txt").read_text(encoding="utf-8"))[0].convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    out = io.BytesIO()
+    page.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=80, dpi=(200, 200), exif=exif.tobytes())
+    result = read_bytes(out.getvalue(), "photo.jpg")
+    notice = parse(result.text)[0]
+    assert (result.format, notice.number, notice.issue_date.isoformat(), len(notice.items)) == \
+        ("jpeg", "301-TB/QU", "2024-03-20", 3)
+
+
+@pytest.mark.parametrize("encode", ["utf-8", "tcvn3", "vni"])
+def test_pdf_text_layers_in_legacy_font_encodings_are_decoded(encode):
+    """Office PDFs typed in .VnTime (TCVN3) or VNI fonts carry text layers like
+    `Th«ng b¸o`: the bytes of the legacy encoding read as Windows-1252."""
+    from indexer.legacy import encode_tcvn3, encode_vni
+    from indexer.read import _text_layer
+    text = (CORPUS / "002_ubnd_huyen_ket_luan.txt").read_text(encoding="utf-8")
+    layer = {"utf-8": text, "tcvn3": encode_tcvn3(text).decode("cp1252", "replace"),
+             "vni": encode_vni(text).decode("cp1252", "replace")}[encode]
+    decoded = _text_layer(layer).lower()  # TCVN3 has no capital Ủ: `Ủy` comes back `ủy`
+    assert "kết luận của chủ tịch ủy ban nhân dân huyện" in decoded
+    assert "giải phóng mặt bằng" in decoded
+
+
+def test_an_unreadable_text_layer_is_not_indexed():
+    from indexer.read import _text_layer
+    assert _text_layer("\u25a1\u25a1\u25a1 \u2591\u2592 ÿþý ÷×¤ " * 10) is None
+
+
+def test_a_pdf_mixing_text_and_scanned_pages_reads_both(monkeypatch):
+    """Page 1 with a text layer, page 2 a scan: the first is read, the second OCR'd."""
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter()
+    writer.append(PdfReader(CORPUS / "043_text_layer.pdf"))
+    writer.append(PdfReader(io.BytesIO(image_pdf(scan_pages("THÔNG BÁO\nkết luận")))))
+    out = io.BytesIO()
+    writer.write(out)
+    if not ocr.tesseract_ready():
+        with pytest.raises(UnsupportedFile, match="needs OCR"):
+            read_bytes(out.getvalue(), "mixed.pdf")
+        return
+    result = read_bytes(out.getvalue(), "mixed.pdf")
+    assert result.encoding == "pdf-text+ocr-vie" and [n for n, _ in result.pages] == [1, 2]
+    assert [n for n, _ in result.hocr] == [2]

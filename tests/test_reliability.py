@@ -100,6 +100,31 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
     check_consistent(generated, data)
 
 
+# Crash points by phase (see indexer/faults.py), each the nth time it is reached.
+# Runs go on from where the last one stopped: files archived but not indexed are indexed
+# first (commit 1), then new files in batches of 60 (commits 2, ...).
+CRASH_POINTS = ["copy:3", "catalog:2", "index-add:1", "toc:1", "indexed:1", "copy:30", "catalog:20",
+                "index-add:2", "toc:2", "indexed:2", "copy:50", "toc:1"]
+
+
+def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
+    """SIGKILL while an original is half-copied, inside a catalog transaction, with a
+    batch added but not committed, inside the index commit (segments written, table of
+    contents not), and between the index commit and the catalog update — twelve runs
+    on one archive in turn, then a clean run: everything is there exactly once."""
+    data = tmp_path / "data"
+    for point in CRASH_POINTS:
+        proc = subprocess.Popen(KETLUAN + ["index", str(small), "--data", str(data), "--quiet", "--jobs", "2"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "KETLUAN_COMMIT_EVERY": "60", "KETLUAN_FAULT": point})
+        assert proc.wait(timeout=300) == -signal.SIGKILL, f"{point} was never reached"
+    final = start_index(small, data)
+    out, err = final.communicate(timeout=300)
+    assert final.returncode in (0, 1), err
+    stats = check_consistent(small, data)
+    assert stats["notices"] == 300
+
+
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(small, tmp_path):
     data = tmp_path / "data"
     proc = start_index(small, data, "--jobs", "2")
