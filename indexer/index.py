@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -222,7 +223,10 @@ class Index:
             self.ix = windex.create_in(str(self.path), make_schema())
         self._local = threading.local()
         self._checked: tuple[int | None, bool] = (None, False)  # (generation, outdated?)
-        self._cache: dict[tuple, object] = {}  # per index generation: filter doc sets, facet values
+        # Per index generation: filter doc sets (least recently used dropped) and
+        # per-field tables (facet values of each document, sort columns).
+        self._filters: OrderedDict[tuple, object] = OrderedDict()
+        self._tables: OrderedDict[tuple, object] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def outdated(self) -> bool:
@@ -289,20 +293,25 @@ class Index:
             raise KetluanError(f"{len(failed)} index sub-writer(s) failed; run the same command again",
                                "Ghi chỉ mục song song bị lỗi; hãy chạy lại lệnh.")
 
-    def _cached(self, searcher, key: tuple, build):
-        """A value computed once per index generation (segments never change)."""
+    def _cached(self, searcher, key: tuple, build, evictable: bool = True):
+        """A value computed once per index generation (segments never change). Filter
+        doc sets (`evictable`: each up to the size of the index) are kept for the
+        most recently used filters only; per-field tables (a few) always."""
         generation = searcher.reader().generation()
+        store = self._filters if evictable else self._tables
         full_key = (generation, *key)
         with self._cache_lock:
-            if full_key in self._cache:
-                return self._cache[full_key]
+            if full_key in store:
+                store.move_to_end(full_key)
+                return store[full_key]
         value = build()
         with self._cache_lock:
-            for old in [k for k in self._cache if k[0] != generation]:
-                del self._cache[old]
-            if len(self._cache) > 16:  # a filter doc set can hold every document: keep few
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[full_key] = value
+            for cache in (self._filters, self._tables):
+                for old in [k for k in cache if k[0] != generation]:
+                    del cache[old]
+            store[full_key] = value
+            while len(self._filters) > MAX_CACHED_FILTERS:
+                self._filters.popitem(last=False)
         return value
 
     def filter_docs(self, searcher, query) -> set[int]:
@@ -314,7 +323,8 @@ class Index:
         """Facet counts of a multi-valued keyword field (topics, addressees) over some
         documents, from a document → values table built once per index generation.
         (Whoosh's own overlapping facets rebuild that table on every query.)"""
-        values = self._cached(searcher, ("values", fieldname), lambda: _doc_values(searcher, fieldname))
+        values = self._cached(searcher, ("values", fieldname), lambda: _doc_values(searcher, fieldname),
+                              evictable=False)
         counts: dict[str, int] = {}
         for docnum in docnums:
             for value in values.get(docnum, ()):
@@ -328,7 +338,7 @@ class Index:
             reader = searcher.reader()
             column = reader.column_reader(fieldname, translate=False)  # raw numbers sort the same
             return [column[d] for d in range(reader.doc_count_all())]
-        return self._cached(searcher, ("column", fieldname), build)
+        return self._cached(searcher, ("column", fieldname), build, evictable=False)
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
@@ -339,6 +349,7 @@ class Index:
             return {k: len(s.search(wq.Term("kind", k), limit=None, scored=False)) for k in ("notice", "item")}
 
 
+MAX_CACHED_FILTERS = 16
 MAX_SEGMENTS = 128  # beyond this, the smallest segments are merged
 MERGE_AT_ONCE = 32
 

@@ -176,13 +176,22 @@ def _alternatives(words: list[str]) -> list[list[str]]:
     return [w for w in out if w and w != words]
 
 
-def _clause(words: list[str]):
+def _clause(words: list[str], broad: bool = False):
     alternatives = _alternatives(words)
     base = _term_query(words)
-    return ix.Or([base] + [_term_query(a) for a in alternatives]) if alternatives else base
+    return ix.Or([base] + [_alternative_query(a, broad) for a in alternatives]) if alternatives else base
 
 
-def _required_clauses(required: list[list[str]]) -> list:
+def _alternative_query(words: list[str], broad: bool):
+    """A term's other form (`ủy ban nhân dân` for `UBND`). In a broad query its words
+    need only all be there, not in order: checking the positions of a phrase found in
+    most documents costs seconds, and in these texts the words together are the phrase."""
+    if broad and len(words) > 1:
+        return ix.And([_term_query([w]) for w in words])
+    return _term_query(words)
+
+
+def _required_clauses(required: list[list[str]], broad: bool = False) -> list:
     """One clause per term; a run of single words that spells out an abbreviation's full
     form (`ủy ban nhân dân`) may also match the abbreviation (`UBND`)."""
     clauses, i = [], 0
@@ -192,11 +201,11 @@ def _required_clauses(required: list[list[str]]) -> list:
             if all(len(w) == 1 for w in run) and abbreviations.key(" ".join(w[0] for w in run)) in abbreviations.by_full_form():
                 words = [w[0] for w in run]
                 clauses.append(ix.Or([ix.And([_term_query(w) for w in run]),
-                                      *[_term_query(a) for a in _alternatives(words)]]))
+                                      *[_alternative_query(a, broad) for a in _alternatives(words)]]))
                 i = j
                 break
         else:
-            clauses.append(_clause(required[i]))
+            clauses.append(_clause(required[i], broad))
             i += 1
     return clauses
 
@@ -204,8 +213,8 @@ def _required_clauses(required: list[list[str]]) -> list:
 def build_query(parsed: _Parsed, every_word: bool = True, proximity: bool = True):
     """`proximity`: add the phrase and compound boosts (they cost a position check on
     every matching document, so very broad queries go without)."""
-    clauses = _required_clauses(parsed.required)
-    clauses += [ix.Or([_clause(w) for w in group]) for group in parsed.alternatives]
+    clauses = _required_clauses(parsed.required, broad=not proximity)
+    clauses += [ix.Or([_clause(w, not proximity) for w in group]) for group in parsed.alternatives]
     clauses += [ix.Term("number", n, boost=2.0) for n in parsed.numbers]
     # A bare document number is the notice's own number, or one cited in the text.
     clauses += [ix.Or([ix.Term("number", key, boost=2.0), _term_query(words)]) for key, words in parsed.doc_numbers]
@@ -294,11 +303,20 @@ def _broad(searcher, parsed: _Parsed, allowed: int) -> bool:
     """Every word of the query is in a large share of the documents (`ủy ban nhân dân`):
     nearly every document matches, and checking word positions in all of them would
     cost seconds while changing little of the ranking."""
-    singles = [w[0] for w in parsed.required if len(w) == 1]
+    singles = [w for w in parsed.required if len(w) == 1]
     if len(singles) < 2 or allowed < 5_000:
         return False
-    rarest = min(ix.doc_frequency(searcher, "folded", fold(w)) for w in singles)
+    rarest = min(_frequency(searcher, w) for w in singles)
     return rarest > BROAD_SHARE * searcher.doc_count_all()
+
+
+def _frequency(searcher, words: list[str]) -> int:
+    """Documents a term may match, at most: with those its other forms may match
+    (`UBND` is also every `ủy ban nhân dân`, bounded by its rarest word)."""
+    count = ix.doc_frequency(searcher, "folded", fold(" ".join(words)))
+    for form in _alternatives(words):
+        count += min(ix.doc_frequency(searcher, "folded", fold(w)) for w in form)
+    return count
 
 
 def _browse(index, searcher, allowed: set[int], request: SearchRequest, terms) -> SearchResult:
