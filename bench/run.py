@@ -310,6 +310,7 @@ def main() -> None:
         if args.latency_only:
             result = json.loads((RESULTS / f"bench-{size}.json").read_text())
             result["latency"] = latency_figures(DATA / f"work-{size}")
+            result["latency_measured"] = time.strftime("%Y-%m-%d %H:%M")
         else:
             result = bench_size(size, args.seed, one_job=size <= args.one_job_max)
         (RESULTS / f"bench-{size}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
