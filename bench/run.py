@@ -263,7 +263,8 @@ def summary_table(results: list[dict], quality: dict) -> str:
             f"{two['seconds']} | {two['mb_per_s']} | {two['notices_per_s']} | {i['rerun']['seconds']} | {memory} | "
             f"{i['index_mb']} | {k['p50_ms']} / {k['p95_ms']} | "
             f"{lat['plain Whoosh (notices, top 10 + total)']['p95_ms']} | {lat['SQLite FTS5 (notices, top 10 + total)']['p95_ms']} | "
-            f"{lat['p95_ratio_vs_plain_whoosh']} | {lat['p95_ratio_vs_fts5']} | {r.get('measured', '')} |")
+            f"{lat['p95_ratio_vs_plain_whoosh']} | {lat['p95_ratio_vs_fts5']} | "
+            f"index {two.get('measured', r.get('measured', ''))}, queries {r.get('latency_measured', r.get('measured', ''))} |")
     lines += ["", "Search quality on corpus/ (68 labelled queries): recall@10 / MRR@10", ""]
     lines += [f"- {name}: {s['recall@10']:.2f} / {s['mrr@10']:.2f}" for name, s in quality.items()]
     return "\n".join(lines) + "\n"

@@ -1,6 +1,7 @@
-"""File → text. Detects the format (plain text, HTML, hOCR, ALTO, other XML, .docx,
-and scans: PDF and images, through `ocr`) and the encoding (UTF-8 with or without BOM, UTF-16, Windows-1258, TCVN3, VNI),
-and reports what it did, so the archive can record it per file."""
+"""File → text. Detects the format (plain text, HTML, hOCR, ALTO, other XML, .docx;
+scans — PDF and images — through `ocr`) and the encoding (UTF-8 with or without BOM,
+UTF-16, Windows-1258, TCVN3, VNI), and reports what it did, so the archive can record
+it per file."""
 from __future__ import annotations
 
 import io

@@ -197,6 +197,8 @@ def test_site_renders_pdf_pages(client):
 
 def test_page_images_only_for_notices_that_exist(client):
     assert client.get("/notices/0000000000000000-0/page/1.png").status_code == 404
+    text_notice = _scan_notice_id(client, "002_ubnd_huyen_ket_luan.txt")
+    assert client.get(f"/notices/{text_notice}/page/1.png").status_code == 404  # not a scan
     assert client.get("/notices/..%2F..%2Fetc/page/1.png").status_code == 404
 
 
