@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.index import Index  # noqa: E402
 from indexer.ingest import ingest, iter_files  # noqa: E402
-from indexer.normalize import fold  # noqa: E402
+from indexer.normalize import squeeze  # noqa: E402
 from indexer.parse import parse  # noqa: E402
 from indexer.read import read_file  # noqa: E402
 from indexer.search import SearchRequest, search  # noqa: E402
@@ -119,18 +119,14 @@ class WhooshStemming:
             return [h["body"] for h in s.search(self.parser.parse(q), limit=K)]
 
 
-def _squeezed(text: str) -> str:
-    return re.sub(r"[\W_]+", "", fold(text).lower())
-
-
 def same_item(text: str, wanted: set[str]) -> str | None:
     """The wanted item `text` is, if any: the same text, or a copy read from a scan
     with a few OCR slips (`chỉ tiết` for `chi tiết`): 95% alike letter for letter."""
     if text in wanted:
         return text
-    squeezed = _squeezed(text)
+    squeezed = squeeze(text)
     for candidate in wanted:
-        other = _squeezed(candidate)
+        other = squeeze(candidate)
         if abs(len(other) - len(squeezed)) <= 0.05 * len(other) and \
                 difflib.SequenceMatcher(None, squeezed, other, autojunk=False).ratio() >= 0.95:
             return candidate

@@ -59,9 +59,14 @@ def _local(tag) -> str:
     return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
 
 
+def parse_hocr(text: str, display: str) -> etree._Element:
+    """hOCR as Tesseract writes it (XHTML, parsed as XML) or as other engines do (HTML)."""
+    return _parse_xml(text, display) if text.lstrip().startswith("<?xml") else _parse_html(text, display)
+
+
 def extract(text: str, kind: str, display: str) -> str:
     if kind == "hocr":
-        return _hocr_text(_parse_html(text, display) if not text.lstrip().startswith("<?xml") else _parse_xml(text, display))
+        return _hocr_text(parse_hocr(text, display))
     if kind == "alto":
         return _alto_text(_parse_xml(text, display))
     if kind == "html":
@@ -97,12 +102,12 @@ def _hocr_text(root: etree._Element) -> str:
             lines.append("")
         if {"ocr_line", "ocrx_line", "ocr_header", "ocr_textfloat", "ocr_caption"} & set(classes):
             words = [w for w in element.iter() if "ocrx_word" in (w.get("class") or "")]
-            lines.append(_hocr_line(words, _BBOX.search(element.get("title") or ""))
+            lines.append(_hocr_line(words, BBOX.search(element.get("title") or ""))
                          if words else " ".join("".join(element.itertext()).split()))
     return _tidy("\n".join(lines))
 
 
-_BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")  # an hOCR element's box, in its title
 
 
 def _hocr_line(words: list, line_box) -> str:
@@ -115,7 +120,7 @@ def _hocr_line(words: list, line_box) -> str:
         text = "".join(word.itertext()).strip()
         if not text:
             continue
-        box = _BBOX.search(word.get("title") or "")
+        box = BBOX.search(word.get("title") or "")
         if box:
             left, top, right, bottom = (int(v) for v in box.groups())
             gap = 3 * max(height, bottom - top, 1)

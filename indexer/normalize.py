@@ -170,6 +170,16 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
+_NOT_LETTERS = re.compile(r"[\W_]+")
+
+
+def squeeze(text: str) -> str:
+    """fold() with everything but letters and digits removed: `Ủy ban, nhân dân` →
+    `uybannhandan`. OCR and the parser space and punctuate text differently; the
+    letters agree."""
+    return _NOT_LETTERS.sub("", fold(text))
+
+
 def has_diacritics(text: str) -> bool:
     """True when folding would change more than letter case."""
     return fold(text) != text.lower()

@@ -21,7 +21,7 @@ from typing import Callable
 
 from .errors import UnreadableFile, UnsupportedFile
 from .model import Notice
-from .normalize import fold
+from .normalize import squeeze
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 PDF_SUFFIXES = {".pdf"}
@@ -276,19 +276,17 @@ def _png(image) -> bytes:
     return out.getvalue()
 
 
-_BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
 _LABEL = re.compile(r"^\s*(?:[0-9]{1,3}|[IVXivx]{1,5}|[a-zđ])[.)]\s+|^\s*[-–•+]\s+")
 
 
 def hocr_lines(hocr: str) -> tuple[tuple[int, int], list[tuple[tuple[int, int, int, int], str]]]:
     """(page width, height) and each line's box and text, from Tesseract's hOCR."""
-    from lxml import html
+    from .markup import BBOX, parse_hocr
 
-    root = html.document_fromstring(hocr.encode("utf-8"), parser=html.HTMLParser(no_network=True))
     size, lines = (1, 1), []
-    for element in root.iter():
+    for element in parse_hocr(hocr, "hOCR").iter():
         classes = (element.get("class") or "").split()
-        found = _BBOX.search(element.get("title") or "")
+        found = BBOX.search(element.get("title") or "")
         if not found:
             continue
         box = tuple(int(v) for v in found.groups())
@@ -302,10 +300,10 @@ def hocr_lines(hocr: str) -> tuple[tuple[int, int], list[tuple[tuple[int, int, i
 def item_boxes(hocr: str, text: str) -> list[tuple[float, float, float, float]]:
     """The lines of an OCR'd page that belong to `text` (an item), as page fractions."""
     (width, height), lines = hocr_lines(hocr)
-    wanted = _squeezed(text)
+    wanted = squeeze(text)
     boxes = []
     for (x0, y0, x1, y1), line in lines:
-        probe = _squeezed(_LABEL.sub("", line))
+        probe = squeeze(_LABEL.sub("", line))
         if len(probe) >= 6 and probe in wanted:
             boxes.append((x0 / width, y0 / height, x1 / width, y1 / height))
     return boxes
@@ -313,21 +311,12 @@ def item_boxes(hocr: str, text: str) -> list[tuple[float, float, float, float]]:
 
 # ---- which page each notice and item is on ----
 
-_SQUEEZE = re.compile(r"[\W_]+")
-
-
-def _squeezed(text: str) -> str:
-    """Folded, lower case, without spaces or punctuation: OCR spacing differs from the
-    parser's normalised text, the letters do not."""
-    return _SQUEEZE.sub("", fold(text).lower())
-
-
 def locate_pages(notices: tuple[Notice, ...], page_texts: list[tuple[int, str]]) -> tuple[Notice, ...]:
     """Each notice and item with the page it starts on (`page`), found by looking for
     the start of its text in the pages' text, in order."""
     if not page_texts:
         return notices
-    squeezed = [(number, _squeezed(text)) for number, text in page_texts]
+    squeezed = [(number, squeeze(text)) for number, text in page_texts]
     starts, joined = [], ""
     for number, text in squeezed:
         starts.append((len(joined), number))
@@ -336,7 +325,7 @@ def locate_pages(notices: tuple[Notice, ...], page_texts: list[tuple[int, str]])
 
     def page_at(text: str) -> int | None:
         nonlocal cursor
-        probe = _squeezed(text)[:40]
+        probe = squeeze(text)[:40]
         if len(probe) < 6:
             return None
         found = joined.find(probe, cursor)

@@ -113,8 +113,8 @@ def _text_layer(text: str) -> str | None:
             candidates.append(decode_tcvn3(raw))
         if looks_like_vni(raw):
             candidates.append(decode_vni(raw))
-    best = max(candidates, key=_vietnamese_score)
-    return best if _vietnamese_score(best) >= 0.6 else None
+    score, best = max(((_vietnamese_score(c), c) for c in candidates), key=lambda pair: pair[0])  # ties: as it is
+    return best if score >= 0.6 else None
 
 
 def sniff_markup(text: str) -> str | None:

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from indexer.normalize import canonical_tone, fold, fold_with_offsets, has_diacritics, normalize, normalize_line
+from indexer.normalize import canonical_tone, fold, fold_with_offsets, has_diacritics, normalize, normalize_line, squeeze
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
 
@@ -87,3 +87,13 @@ def test_has_diacritics_and_normalize_line():
     assert has_diacritics("đảng") and not has_diacritics("Dang uy")
     assert normalize_line("  giải \n phóng  ") == "giải phóng"
     assert canonical_tone("ABC") == "ABC"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Ủy ban, nhân dân", "uybannhandan"),
+    ("2. Giao Phòng Tài chính - Kế hoạch", "2giaophongtaichinhkehoach"),
+    ("  ĐẢNG_ỦY\n(xã)  ", "danguyxa"),
+    ("", ""),
+])
+def test_squeeze_keeps_only_folded_letters_and_digits(text, expected):
+    assert squeeze(text) == expected
