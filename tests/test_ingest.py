@@ -133,3 +133,43 @@ def test_originals_are_content_addressed(tmp_path):
     ingest([src], root)
     stored = list((root / "originals").glob("*/*"))
     assert len(stored) == 1 and stored[0].read_bytes() == (src / "001_tb_thi_uy_ben_cat.txt").read_bytes()
+
+
+@pytest.mark.parametrize("files,expected", [(0, 500), (10_000, 500), (50_000, 1000), (100_000, 2000), (10**6, 2000)])
+def test_large_runs_commit_less_often(files, expected, monkeypatch):
+    from indexer.ingest import batch_size
+    monkeypatch.delenv("KETLUAN_COMMIT_EVERY", raising=False)
+    assert batch_size(files) == expected
+    monkeypatch.setenv("KETLUAN_COMMIT_EVERY", "60")
+    assert batch_size(files) == 60
+
+
+def test_segments_are_merged_only_when_there_are_many(tmp_path, monkeypatch):
+    import indexer.index as index_module
+    monkeypatch.setattr(index_module, "MAX_SEGMENTS", 4)
+    monkeypatch.setattr(index_module, "MERGE_AT_ONCE", 3)
+    monkeypatch.setenv("KETLUAN_COMMIT_EVERY", "1")
+    src = copy_corpus(tmp_path, names=[p.name for p in sorted(CORPUS.glob("0[01]*.txt"))][:6])
+    root = tmp_path / "data"
+    segments = []
+    for path in sorted(src.iterdir()):  # one run, one commit, one new segment per file
+        ingest([path], root)
+        segments.append(len(Index(root / "index").ix.reader().leaf_readers()))
+    # The 6th commit finds 5 > 4 segments: the 3 smallest merge into its new one.
+    assert segments == [1, 2, 3, 4, 5, 3]
+    notices, items, docs = counts(root)
+    assert docs == {"notice": notices, "item": items}
+
+
+def test_cli_ocr_timeout_and_scans_needing_ocr(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(CORPUS / "040_scan.png", src)
+    env = {**os.environ, "PATH": "/nonexistent"}  # no tesseract on the PATH
+    run = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(src), "--data", str(tmp_path / "d"),
+                          "--ocr-timeout", "5", "--quiet"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "1 scanned files were skipped: they need OCR" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(src), "--ocr-timeout", "0"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "--ocr-timeout" in bad.stderr
