@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from . import abbreviations
 from .normalize import fold, has_diacritics, normalize_line
@@ -69,6 +70,7 @@ def _same_words(words: list[str], folded: list[str], key: list[str], canon: list
     return misread == 0 or (misread == 1 and len(key) >= 3)
 
 
+@lru_cache(maxsize=8192)  # the same few hundred bodies come back in every notice
 def canonical_body(name: str) -> str:
     """Canonical spelling of an organisation's name (see module docstring)."""
     name = normalize_line(name).strip(" ,;:.-")
@@ -100,6 +102,7 @@ def canonical_body(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@lru_cache(maxsize=8192)
 def canonical_addressee(name: str) -> str:
     """The name of a body an item is assigned to, as one spelling: abbreviations
     expanded (`UBND thị xã` = `Ủy ban nhân dân thị xã`), a leading `đồng chí` dropped

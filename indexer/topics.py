@@ -36,21 +36,30 @@ class Topic:
     exclude: tuple[str, ...] = ()
 
 
-def _prepare(text: str) -> tuple[str, str]:
+def _prepare(text: str, normalized: bool = False) -> tuple[str, str]:
     """(lower-case text, its folded form) with punctuation as single spaces; both have
-    the same length, so a span found in one can be blanked in the other."""
-    lower = " " + _NON_WORD.sub(" ", normalize_line(text).lower()) + " "
+    the same length, so a span found in one can be blanked in the other. `normalized`:
+    the text comes out of the parser, already normalised (punctuation and spacing,
+    which normalising also touches, become single spaces here anyway)."""
+    lower = " " + _NON_WORD.sub(" ", (text if normalized else normalize_line(text)).lower()) + " "
     return lower, fold(lower)
 
 
-def _pattern(phrases: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
-    """Regexes for the folded phrases and for the `=`-prefixed (exact) ones."""
+def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
+    """The folded phrases and the `=`-prefixed (exact, lower-case) ones, as words
+    separated by single spaces."""
     folded, exact = set(), set()
     for phrase in phrases:
         keep = phrase.startswith("=")
         words = _NON_WORD.sub(" ", normalize_line(phrase.lstrip("=")).lower()).strip()
         if words:
             (exact if keep else folded).add(words if keep else fold(words))
+    return folded, exact
+
+
+def _pattern(phrases: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """Regexes for the folded phrases and for the `=`-prefixed (exact) ones."""
+    folded, exact = _phrases(phrases)
 
     def compile_(alternatives):
         if not alternatives:
@@ -67,15 +76,32 @@ class Taxonomy:
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
         self._rules = [(t.id, _pattern(t.match), _pattern(t.exclude)) for t in self.topics]
+        # A phrase can only match where its first two words (or its one word) are
+        # in the text: the topics worth a regex search are found by the text's words
+        # and pairs of words (a few of the topics, typically).
+        self._by_start: dict[str, set[int]] = {}
+        for n, topic in enumerate(self.topics):
+            for phrase in set().union(*_phrases(topic.match)):
+                self._by_start.setdefault(" ".join(phrase.split()[:2]), set()).add(n)
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
 
     def tag_text(self, text: str) -> tuple[str, ...]:
         """The topics whose rules match `text`, in taxonomy order."""
-        lower, folded = _prepare(text)
+        return self._tag_prepared(*_prepare(text))
+
+    def _tag_prepared(self, lower: str, folded: str) -> tuple[str, ...]:
+        starts = set()
+        for text in (lower, folded):
+            words = text.split()
+            starts.update(words)
+            starts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        candidates = set().union(*(self._by_start.get(s, ()) for s in starts))
         found = []
-        for topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact) in self._rules:
+        for n, (topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact)) in enumerate(self._rules):
+            if n not in candidates:
+                continue
             lo, fo = lower, folded
             for pattern, haystack in ((exc_folded, folded), (exc_exact, lower)):
                 if pattern:
@@ -91,17 +117,20 @@ class Taxonomy:
         """The notice with topics on every item and their union on the notice. An item
         that matches nothing takes its section's or the title's topic when that is a
         single one (`… về công tác cán bộ`: its items are about cán bộ)."""
-        title_topics = self.tag_text(notice.title)
+        def tag_text(text: str) -> tuple[str, ...]:
+            return self._tag_prepared(*_prepare(text, normalized=True))
+
+        title_topics = tag_text(notice.title)
         items = []
         for item in notice.items:
-            topics = self.tag_text(item.full_text)
+            topics = tag_text(item.full_text)
             if not topics:
-                context = self.tag_text(item.section) or title_topics
+                context = tag_text(item.section) or title_topics
                 topics = context if len(context) == 1 else ()
             items.append(dataclasses.replace(item, topics=topics))
         union = {t for item in items for t in item.topics}
         if not notice.items:
-            union.update(self.tag_text(notice.title + "\n" + notice.body))
+            union.update(tag_text(notice.title + "\n" + notice.body))
         ordered = tuple(t.id for t in self.topics if t.id in union)
         return dataclasses.replace(notice, items=tuple(items), topics=ordered)
 

@@ -23,14 +23,13 @@ from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.index import LockError
-from whoosh.multiproc import SubWriterTask
 from whoosh.writing import CLEAR, SegmentWriter
 
-from .archive import StoredNotice
-from .errors import IndexBusy, KetluanError
-from .faults import checkpoint
-from .normalize import FOLD_TABLE, fold
-from .process import init_child
+from ..archive import StoredNotice
+from ..errors import IndexBusy, KetluanError
+from ..faults import checkpoint
+from ..normalize import FOLD_TABLE, fold
+from .segments import FastMpWriter, FastSegmentWriter, KeywordTerms, TextTerms
 
 def _cached_reader(self, fieldname, column):
     """W3PerDocReader._cached_reader, but remembering fields that have no column too:
@@ -48,25 +47,6 @@ def _cached_reader(self, fieldname, column):
 W3PerDocReader._cached_reader = _cached_reader
 
 
-def _sub_writer_run(self):
-    """whoosh's sub-writer processes (--jobs > 1): Ctrl-C is the parent's, and they end
-    with it. If one fails, it says so in one line and exits non-zero; the parent checks
-    (IndexWriter), so no document is silently left out."""
-    init_child()
-    try:
-        return _original_sub_writer_run(self)
-    except Exception as err:  # noqa: BLE001 - reported to the parent by the exit code
-        import os
-        import sys
-        if not isinstance(err, FileNotFoundError):  # that one: the parent cancelled and cleaned up
-            print(f"ketluan: index sub-writer failed: {err}", file=sys.stderr)
-        os._exit(1)
-
-
-_original_sub_writer_run = SubWriterTask.run
-SubWriterTask.run = _sub_writer_run
-
-
 def _commit_toc(self, segments):
     checkpoint("toc")  # the crash tests stop here: segments written, not yet listed
     return _original_commit_toc(self, segments)
@@ -78,6 +58,16 @@ SegmentWriter._commit_toc = _commit_toc
 TOKEN_PATTERN = r"\w+"  # `Covid-19` → covid, 19: a query for `Covid` must find it
 EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
 FOLDED = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(FOLD_TABLE)
+
+
+# The same postings as the analysers above, computed faster (see segments.py).
+FAST_ANALYZERS = {
+    "exact": TextTerms(TOKEN_PATTERN),
+    "folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE),
+    "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
+    "number": KeywordTerms(lowercase=True),
+    **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "spelling")},
+}
 
 
 def _coarse_datetime() -> DATETIME:
@@ -271,10 +261,10 @@ class Index:
         while True:
             try:
                 # With several processes each writes its own segment (no merge at commit).
-                # 64 MB pools per sub-writer: with 128 a 100k run peaked at 504 MB (PSS of
-                # all processes), with 64 at 345 MB, and was no slower.
-                writer = (self.ix.writer(procs=procs, multisegment=True, limitmb=64) if procs > 1
-                          else self.ix.writer(limitmb=256))
+                writer = (FastMpWriter(self.ix, procs=procs, multisegment=True, analyzers=FAST_ANALYZERS,
+                                       limit_postings=MAX_POSTINGS_PER_PROCESS) if procs > 1
+                          else FastSegmentWriter(self.ix, analyzers=FAST_ANALYZERS,
+                                                 limit_postings=MAX_POSTINGS_SINGLE))
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -352,6 +342,9 @@ class Index:
 
 
 MAX_CACHED_FILTERS = 16
+# Postings a writer holds in memory before spilling them to a run file (~40 bytes each).
+MAX_POSTINGS_SINGLE = 4_000_000
+MAX_POSTINGS_PER_PROCESS = 2_000_000
 MAX_SEGMENTS = 128  # beyond this, the smallest segments are merged
 MERGE_AT_ONCE = 32
 

@@ -1,0 +1,133 @@
+"""The fast segment writer writes what whoosh's own writer writes."""
+import sys
+
+import pytest
+from whoosh.writing import SegmentWriter
+
+from conftest import CORPUS, ROOT
+from indexer.archive import Archive
+from indexer.ingest import ingest
+from indexer.index import FAST_ANALYZERS, Index, documents, make_schema, merge_when_many
+from indexer.index.segments import FastMpWriter, FastSegmentWriter
+
+VALUES = [
+    "", " ", "Giải phóng mặt bằng dự án Quốc lộ 1A",
+    "GIẢI PHÓNG MẶT BẰNG — giải phóng, mặt bằng; GIẢI phóng",
+    "Covid-19, ĐẢNG ỦY xã Đông Hòa; đường ĐT.741", "snake_case và 2.000 tỷ đồng",
+    "Hoà hòa HOÀ", "Ho\u0300a thuy\u0309",  # NFD: combining marks are not word characters
+    "İstanbul ǅemal ß ﬁ", "a, ,b,,c , a", "Ủy ban nhân dân,Huyện ủy,ủy ban nhân dân",
+    "447/tb-vpcp,447,tb,vpcp", " ".join(["lặp"] * 300),
+    "giai phong|giải phóng,mat bang|mặt bằng,giai phong|giải phóng",
+]
+
+
+@pytest.mark.parametrize("fieldname", sorted(FAST_ANALYZERS))
+@pytest.mark.parametrize("value", VALUES)
+def test_fast_analyzers_give_whooshs_postings(fieldname, value):
+    field = make_schema()[fieldname]
+    fast = FAST_ANALYZERS[fieldname](value, field.format.field_boost)
+    assert sorted(fast) == sorted(field.index(value))
+
+
+def every_posting(reader) -> dict:
+    out = {}
+    for fieldname in reader.indexed_field_names():
+        for text in reader.lexicon(fieldname):
+            info = reader.term_info(fieldname, text)
+            matcher = reader.postings(fieldname, text)
+            postings = []
+            while matcher.is_active():
+                postings.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            out[fieldname, text] = (postings, info.weight(), info.doc_frequency(), info.min_length(),
+                                    info.max_length(), info.max_weight(), info.min_id(), info.max_id())
+    return out
+
+
+def index_contents(ix) -> tuple:
+    reader = ix.reader()
+    try:
+        lengths = {f: [reader.doc_field_length(d, f) for d in range(reader.doc_count_all())]
+                   for f in ("exact", "folded", "context_folded")}
+        columns = {f: list(reader.column_reader(f, translate=False)) for f in ("issuer", "date", "year", "topics")}
+        totals = {f: reader.field_length(f) for f in ("exact", "folded", "context_folded")}
+        return every_posting(reader), list(reader.all_stored_fields()), lengths, columns, totals
+    finally:
+        reader.close()
+
+
+@pytest.fixture(scope="module")
+def corpus_documents(tmp_path_factory):
+    """The documents of the corpus and of 150 generated notices (every format, encoding
+    and kind of noise the generator makes)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+    files, root = tmp_path_factory.mktemp("generated"), tmp_path_factory.mktemp("archive")
+    generate.generate(files, 150, seed=3)
+    ingest([CORPUS, files], root)
+    with Archive(root) as archive:
+        docs = [d for stored in archive.notices_of() for d in documents(stored)]
+    assert len(docs) > 1000
+    return docs
+
+
+def build(ix, writer, docs, halves: bool = False):
+    parts = [docs[:len(docs) // 2], docs[len(docs) // 2:]] if halves else [docs]
+    for n, part in enumerate(parts):
+        w = writer(ix)
+        for doc in part:
+            w.add_document(**doc)
+        w.commit(merge=False)
+
+
+@pytest.mark.parametrize("limit", [10**9, 20_000], ids=["in memory", "spilled to runs"])
+def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, limit):
+    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
+    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, limit_postings=limit)
+    for doc in corpus_documents:
+        writer.add_document(**doc)
+    if limit < 10**9:
+        assert len(writer.pool.runs) > 5
+    writer.commit()
+    assert index_contents(fast.ix) == index_contents(plain.ix)
+    assert not list((tmp_path / "fast").glob("*.terms")), "run files are removed"
+
+
+def test_merging_segments_gives_the_same_index(tmp_path, corpus_documents, monkeypatch):
+    """Two segments merged into one (through the TermPool, with deletions) equal whoosh's merge."""
+    import indexer.index as index_module
+    monkeypatch.setattr(index_module, "MAX_SEGMENTS", 1)
+    monkeypatch.setattr(index_module, "MERGE_AT_ONCE", 2)
+    contents = []
+    for name, make in (("whoosh", lambda ix: SegmentWriter(ix)),
+                       ("fast", lambda ix: FastSegmentWriter(ix, analyzers=FAST_ANALYZERS, limit_postings=20_000))):
+        ix = Index(tmp_path / name).ix
+        build(ix, make, corpus_documents, halves=True)
+        writer = make(ix)
+        writer.delete_by_term("kind", "notice")
+        writer.commit(mergetype=merge_when_many)
+        assert len(ix._segments()) == 1
+        contents.append(index_contents(ix))
+    assert contents[0] == contents[1]
+
+
+def test_several_processes_index_every_document(tmp_path, corpus_documents):
+    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
+    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+    writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, analyzers=FAST_ANALYZERS,
+                          limit_postings=20_000)
+    for doc in corpus_documents:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+    assert len(fast.ix._segments()) == 2
+
+    def by_id(ix) -> dict:
+        """Each term's postings with document numbers replaced by document ids."""
+        reader = ix.reader()
+        ids = {d: fields["id"] for d, fields in reader.iter_docs()}
+        postings = every_posting(reader)
+        reader.close()
+        return {key: sorted((ids[d], w, v) for d, w, v in p[0]) for key, p in postings.items()}
+
+    assert by_id(fast.ix) == by_id(plain.ix)
