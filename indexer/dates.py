@@ -22,6 +22,7 @@ MONTH = re.compile(r"\bthang\s+(\d{1,2})\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b")
 QUARTER = re.compile(r"\bquy\s+(iv|iii|ii|i|[1-4])\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b")
 DAY_MONTH = re.compile(r"(?<![\d/])(\d{1,2})\s?/\s?(\d{1,2})(?![\d/])")
 
+_ANY_DIGIT = re.compile(r"\d")
 _QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
@@ -72,6 +73,8 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateMatch]:
     """Every day-, month- or quarter-precision date in `text`, in order.
     Month and quarter dates resolve to their last day (as deadlines do).
     With default_year, `31/12` (no year) is a date too."""
+    if not _ANY_DIGIT.search(text):  # every pattern needs one; most lines have none
+        return []
     folded = fold(text)
     found: list[DateMatch] = []
     taken: list[tuple[int, int]] = []

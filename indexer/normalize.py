@@ -91,14 +91,16 @@ def canonical_tone(word: str) -> str:
 
 
 def _fix_word(match: re.Match) -> str:
-    word = match.group(0)
-    if not _TONED_CHARS.intersection(word):
-        return word
-    return canonical_tone(word)
+    return canonical_tone(match.group(0))
+
+
+# Words with a tone mark (the others have nothing to move): the regex picks them out
+# without calling back into Python for every word.
+_TONED_WORD = re.compile(r"[^\W\d_]*[%s][^\W\d_]*" % "".join(sorted(_TONED_CHARS)))
 
 
 def canonical_tones(text: str) -> str:
-    return _WORD.sub(_fix_word, text)
+    return _TONED_WORD.sub(_fix_word, text)
 
 
 def strip_markdown(text: str) -> str:

@@ -8,6 +8,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -176,8 +177,11 @@ def _is_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    control = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27))
+    control = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return control > 0.05 * len(sample)
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
 
 
 def _decode_legacy(data: bytes, display: str) -> tuple[str, str, tuple[str, ...]]:
@@ -206,7 +210,8 @@ def _vietnamese_score(text: str) -> float:
     words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text).lower())
     if not words:
         return 0.0
-    good = sum(1 for w in words if all(c.isascii() or c in _COMMON_VI for c in w) and fold(w).isascii())
+    good = sum(n for w, n in Counter(words).items()
+               if all(c.isascii() or c in _COMMON_VI for c in w) and fold(w).isascii())
     return good / len(words)
 
 

@@ -128,21 +128,33 @@ def repair_spacing(text: str) -> tuple[str, int]:
     def split_glued(match: re.Match) -> str:
         nonlocal count
         run = match.group(0)
-        if len(run) < 4 or is_syllable(run) or not _has_vietnamese_marks(run):
-            return run
-        parts = split_run(run)
-        if not parts or len(parts) < 2:
+        split = _split_glued(run)
+        if split is None:
             return run
         count += 1
-        return " ".join(parts)
+        return split
 
-    text = _WORD.sub(split_glued, text)
+    text = _LONG_WORD.sub(split_glued, text)
     lines = []
     for line in text.split("\n"):
         joined, n = _join_scattered(line)
         count += n
         lines.append(joined)
     return "\n".join(lines), count
+
+
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")  # shorter runs are never split
+
+
+@lru_cache(maxsize=65536)
+def _split_glued(run: str) -> str | None:
+    """`nhiệmvụ` → `nhiệm vụ`; None when the run is a syllable or not Vietnamese."""
+    if is_syllable(run) or not _has_vietnamese_marks(run):
+        return None
+    parts = split_run(run)
+    if not parts or len(parts) < 2:
+        return None
+    return " ".join(parts)
 
 
 _SCATTER = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,2})((?: [^\W\d_]{1,3})+)(?![^\W\d_])")

@@ -76,13 +76,15 @@ class Taxonomy:
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
         self._rules = [(t.id, _pattern(t.match), _pattern(t.exclude)) for t in self.topics]
-        # A phrase can only match where its first two words (or its one word) are
-        # in the text: the topics worth a regex search are found by the text's words
-        # and pairs of words (a few of the topics, typically).
-        self._by_start: dict[str, set[int]] = {}
+        # A phrase can only match where its first two words (or its one word) are in
+        # the text: the topics worth a regex search are those (a few, typically).
+        # first word → second word ('' for a one-word phrase) → topics
+        self._by_start: dict[str, dict[str, set[int]]] = {}
         for n, topic in enumerate(self.topics):
             for phrase in set().union(*_phrases(topic.match)):
-                self._by_start.setdefault(" ".join(phrase.split()[:2]), set()).add(n)
+                first, second = (phrase.split()[:2] + [""])[:2]
+                self._by_start.setdefault(first, {}).setdefault(second, set()).add(n)
+        self._first_words = frozenset(self._by_start)
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
@@ -92,12 +94,12 @@ class Taxonomy:
         return self._tag_prepared(*_prepare(text))
 
     def _tag_prepared(self, lower: str, folded: str) -> tuple[str, ...]:
-        starts = set()
-        for text in (lower, folded):
-            words = text.split()
-            starts.update(words)
-            starts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
-        candidates = set().union(*(self._by_start.get(s, ()) for s in starts))
+        candidates: set[int] = set()
+        for text in (lower, folded):  # both have single spaces, one at each end
+            for first in self._first_words.intersection(text.split()):
+                for second, topics in self._by_start[first].items():
+                    if not second or f" {first} {second} " in text:
+                        candidates |= topics
         found = []
         for n, (topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact)) in enumerate(self._rules):
             if n not in candidates:

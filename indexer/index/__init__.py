@@ -163,15 +163,26 @@ def spelling_terms(text: str) -> str:
     """The words of a notice and its adjacent pairs, each as `folded|as written`
     (`giai phong|giải phóng`), once per notice: the statistics "did you mean" uses to
     put diacritics back on a query typed without them."""
-    terms = set()
+    words, pairs = set(), set()
     for chunk in _SPELL_CHUNK.findall(text):
-        words = _SPELL_WORD.findall(chunk)
-        for i, word in enumerate(words):
-            terms.add(f"{fold(word).lower()}|{word}")
-            if i:
-                pair = f"{words[i - 1]} {word}"
-                terms.add(f"{fold(pair).lower()}|{pair}")
+        found = _SPELL_WORD.findall(chunk)
+        words.update(found)
+        pairs.update(zip(found, found[1:]))
+    folded = {w: _FOLDED_WORDS.get(w) or _fold_word(w) for w in words}
+    terms = [f"{folded[w]}|{w}" for w in words]
+    terms += [f"{folded[a]} {folded[b]}|{a} {b}" for a, b in pairs]
     return ",".join(terms)
+
+
+_FOLDED_WORDS: dict[str, str] = {}
+
+
+def _fold_word(word: str) -> str:
+    """fold(word).lower(), remembered (a pair folds to its two words' folds)."""
+    if len(_FOLDED_WORDS) > 200_000:
+        _FOLDED_WORDS.clear()
+    folded = _FOLDED_WORDS[word] = fold(word).lower()
+    return folded
 
 
 def spelling_counts(searcher, folded: str) -> dict[str, int]:
@@ -261,8 +272,11 @@ class Index:
         while True:
             try:
                 # With several processes each writes its own segment (no merge at commit).
-                writer = (FastMpWriter(self.ix, procs=procs, multisegment=True, analyzers=FAST_ANALYZERS,
-                                       limit_postings=MAX_POSTINGS_PER_PROCESS) if procs > 1
+                # Documents go to the sub-writers 250 at a time (whoosh: 100), one temporary
+                # file each: fewer files to create, and still even shares for each process.
+                writer = (FastMpWriter(self.ix, procs=procs, multisegment=True, batchsize=250,
+                                       analyzers=FAST_ANALYZERS, limit_postings=MAX_POSTINGS_PER_PROCESS)
+                          if procs > 1
                           else FastSegmentWriter(self.ix, analyzers=FAST_ANALYZERS,
                                                  limit_postings=MAX_POSTINGS_SINGLE))
                 break
