@@ -231,12 +231,18 @@ class _TermPoolWriting:
 
 class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
     """A SegmentWriter with a TermPool, and `analyzers` (field name → callable giving
-    whoosh's `(btext, frequency, weight, value)` postings) for the fields that have one."""
+    whoosh's `(btext, frequency, weight, value)` postings) for the fields that have one.
+    What our documents do not use is not supported: term vectors, separate spelling
+    fields, `_boost`/`_stored_*` keys (ignored, like every key starting with `_`)."""
 
     def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 4_000_000, **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings)
         self.analyzers = analyzers or {}
+        unsupported = [name for name, field in self.schema.items() if field.vector or field.separate_spelling()]
+        if unsupported:
+            self.cancel()
+            raise ValueError(f"FastSegmentWriter writes no term vectors or spelling words: {unsupported}")
 
     def add_document(self, **fields):
         self._check_state()
