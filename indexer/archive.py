@@ -111,8 +111,12 @@ class Archive:
     def store_original(self, data: bytes, sha256: str) -> Path:
         """Content-addressed copy, written to a temp file then renamed into place."""
         target = self.original_path(sha256)
-        if not (target.exists() and target.stat().st_size == len(data)):
-            _write_atomic(target, data)
+        try:
+            if target.stat().st_size == len(data):
+                return target
+        except FileNotFoundError:
+            pass
+        _write_atomic(target, data)
         return target
 
     def ocr_path(self, sha256: str, page: int) -> Path:

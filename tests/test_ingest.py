@@ -135,7 +135,7 @@ def test_originals_are_content_addressed(tmp_path):
     assert len(stored) == 1 and stored[0].read_bytes() == (src / "001_tb_thi_uy_ben_cat.txt").read_bytes()
 
 
-@pytest.mark.parametrize("files,expected", [(0, 500), (10_000, 500), (50_000, 1000), (100_000, 2000), (10**6, 2000)])
+@pytest.mark.parametrize("files,expected", [(0, 500), (3_000, 500), (10_000, 1000), (15_000, 1500), (100_000, 2000), (10**6, 2000)])
 def test_large_runs_commit_less_often(files, expected, monkeypatch):
     from indexer.ingest import batch_size
     monkeypatch.delenv("KETLUAN_COMMIT_EVERY", raising=False)

@@ -35,7 +35,7 @@ from ..process import init_child
 
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
-_MAX_FORMS = 200_000  # remembered token forms per analyser, then forgotten
+_MAX_FORMS = 100_000  # remembered token forms per analyser, then forgotten
 
 
 def frequency_value(n: int) -> bytes:
