@@ -128,18 +128,28 @@ class TermPool:
             self.fieldnames.add(fieldname)
         return terms
 
+    def add_postings(self, fieldname: str, docnum: int, postings) -> int:
+        """A document's `(btext, frequency, weight, value)` postings in a field; returns
+        the sum of the frequencies (the document's length in the field)."""
+        terms = self.terms_of(fieldname)
+        length = count = 0
+        for btext, freq, weight, value in postings:
+            entry = terms.get(btext)
+            if entry is None:
+                entry = terms[btext] = (array("I"), array("f"), [])
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            if value:
+                entry[2].append(value)
+            length += freq
+            count += 1
+        self.count += count
+        return length
+
     def add(self, item) -> None:
         """One posting (whoosh's pool interface: merging existing segments in)."""
         fieldname, btext, docnum, weight, value = item
-        terms = self.terms_of(fieldname)
-        entry = terms.get(btext)
-        if entry is None:
-            entry = terms[btext] = (array("I"), array("f"), [])
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        if value:
-            entry[2].append(value)
-        self.count += 1
+        self.add_postings(fieldname, docnum, ((btext, 0, weight, value),))
         self.spill_if_full()
 
     def spill_if_full(self) -> None:
@@ -262,19 +272,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                     analyzer = self.analyzers.get(fieldname)
                     postings = (analyzer(value, field.format.field_boost) if analyzer is not None
                                 else field.index(value))
-                    terms = pool.terms_of(fieldname)
-                    count = 0
-                    for btext, freq, weight, vbytes in postings:
-                        entry = terms.get(btext)
-                        if entry is None:
-                            entry = terms[btext] = (array("I"), array("f"), [])
-                        entry[0].append(docnum)
-                        entry[1].append(weight)
-                        if vbytes:
-                            entry[2].append(vbytes)
-                        length += freq
-                        count += 1
-                    pool.count += count
+                    length = pool.add_postings(fieldname, docnum, postings)
                     if not field.scorable:
                         length = 0
                 perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
