@@ -36,6 +36,12 @@ def data_dir_option(f):
                         help="Data directory (archive, catalog, index).")(f)
 
 
+def jobs_option(f):
+    return click.option("--jobs", "-j", type=click.IntRange(1, 64), default=lambda: min(2, os.cpu_count() or 1),
+                        show_default="2 or the number of cores",
+                        help="Worker processes reading, parsing and writing the index.")(f)
+
+
 class _Main(click.Group):
     """Errors of the file system or the catalog (a full disk, a read-only or missing data
     directory) become one line on stderr and exit code 1, never a traceback."""
@@ -119,8 +125,7 @@ def _describe(n: int, notice) -> str:
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @data_dir_option
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=lambda: min(2, os.cpu_count() or 1),
-              show_default="2 or the number of cores", help="Worker processes reading and parsing.")
+@jobs_option
 @click.option("--max-size", type=click.IntRange(1), default=20, show_default=True, help="Largest file, in MB.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary (and failures on stderr).")
 @click.option("--ocr-timeout", type=click.FloatRange(min=0.1), default=None,
@@ -200,11 +205,12 @@ class _Progress:
 
 @main.command("reindex")
 @data_dir_option
-def reindex_command(data):
+@jobs_option
+def reindex_command(data, jobs):
     """Rebuild the search index from the archive alone."""
     from .ingest import reindex
     try:
-        count = reindex(data)
+        count = reindex(data, jobs)
     except KetluanError as err:
         _fail(str(err))
     click.echo(f"reindexed: {count} documents")
@@ -213,13 +219,14 @@ def reindex_command(data):
 @main.command("retag")
 @data_dir_option
 @topics_option
-def retag_command(data, taxonomy):
+@jobs_option
+def retag_command(data, taxonomy, jobs):
     """Re-tag every archived notice with the topic taxonomy (no file is re-read) and rebuild the index."""
     from .ingest import retag
     if not (data / "catalog.sqlite").exists():
         _fail(f"no archive in {data}; run 'ketluan index PATH --data {data}' first")
     try:
-        total, changed = retag(data, taxonomy)
+        total, changed = retag(data, taxonomy, jobs)
     except KetluanError as err:
         _fail(str(err))
     click.echo(f"retagged: {total} notices, {changed} with changed topics")

@@ -158,7 +158,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         archive.remove_temp_files()
         index = Index(root / "index")
         if index.outdated():
-            _rebuild(archive, root)
+            _rebuild(archive, root, jobs)
             index = Index(root / "index")
         _finish_pending(archive, index)
         files = [str(p) for p in iter_files(paths)]
@@ -301,21 +301,22 @@ def _finish_pending(archive: Archive, index: Index) -> None:
         _index_batch(archive, index, _Batch(pending), [])
 
 
-def reindex(root: Path) -> int:
-    """Rebuild the index from the archive alone. Returns the number of documents."""
+def reindex(root: Path, jobs: int = 1) -> int:
+    """Rebuild the index from the archive alone (with `jobs` writer processes). Returns
+    the number of documents."""
     with RunLock(root), Archive(root) as archive:
-        return _rebuild(archive, Path(root))
+        return _rebuild(archive, Path(root), jobs)
 
 
-def _rebuild(archive: Archive, root: Path) -> int:
+def _rebuild(archive: Archive, root: Path, jobs: int = 1) -> int:
     index = for_rebuild(root / "index")
-    with index.writer(replace_all=True) as writer:
+    with index.writer(replace_all=True, procs=jobs) as writer:
         count = writer.add_notices(archive.notices_of())
     archive.mark_indexed(archive.pending())
     return count
 
 
-def retag(root: Path, taxonomy: str | os.PathLike | None = None) -> tuple[int, int]:
+def retag(root: Path, taxonomy: str | os.PathLike | None = None, jobs: int = 1) -> tuple[int, int]:
     """Re-tag every archived notice with the taxonomy (without re-reading any file) and
     rebuild the index. Returns (notices, notices whose topics changed)."""
     root = Path(root)
@@ -329,7 +330,7 @@ def retag(root: Path, taxonomy: str | os.PathLike | None = None) -> tuple[int, i
             if tagged != stored.notice:
                 changed.append((stored.id, tagged))
         archive.update_notices(changed)
-        _rebuild(archive, root)
+        _rebuild(archive, root, jobs)
         return total, len(changed)
 
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import CORPUS, CORPUS_NOTICES
+from conftest import CORPUS, CORPUS_NOTICES, ROOT
 from indexer.archive import Archive
 from indexer.errors import IndexBusy
 from indexer.index import Index
@@ -119,6 +119,25 @@ def test_reindex_gives_the_same_results(tmp_path):
     reindex(root)
     after = [(h.id, h.score) for h in search(Index(root / "index"), request).hits]
     assert before == after and before
+
+
+def test_reindex_with_two_writer_processes(tmp_path):
+    """Two sub-writers, one segment each: the same hits, scores and totals."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+    generate.generate(tmp_path / "generated", 80, seed=5)
+    root = tmp_path / "data"
+    ingest([CORPUS, tmp_path / "generated"], root, jobs=2)
+
+    def results():
+        index = Index(root / "index")
+        found = [search(index, SearchRequest(q=q, limit=30)) for q in ("dang vien", "UBND huyen", "giai phong mat bang")]
+        return [(r.total, sorted((h.id, h.score) for h in r.hits)) for r in found], len(index.ix._segments())
+
+    before, _ = results()
+    assert reindex(root, jobs=2) > 500
+    after, segments = results()
+    assert after == before and segments == 2
 
 
 def test_second_run_is_refused_while_one_holds_the_lock(tmp_path):

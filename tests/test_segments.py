@@ -112,22 +112,40 @@ def test_merging_segments_gives_the_same_index(tmp_path, corpus_documents, monke
     assert contents[0] == contents[1]
 
 
-def test_several_processes_index_every_document(tmp_path, corpus_documents):
+def by_id(ix) -> dict:
+    """Each term's postings with document numbers replaced by document ids (segments
+    number their documents differently)."""
+    reader = ix.reader()
+    ids = {d: fields["id"] for d, fields in reader.iter_docs()}
+    postings = every_posting(reader)
+    reader.close()
+    return {key: sorted((ids[d], w, v) for d, w, v in p[0]) for key, p in postings.items()}
+
+
+@pytest.mark.parametrize("max_docs", [None, 400])
+def test_several_processes_index_every_document(tmp_path, corpus_documents, max_docs):
     plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
     build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
     writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, analyzers=FAST_ANALYZERS,
-                          limit_postings=20_000)
+                          limit_postings=20_000, max_segment_docs=max_docs)
     for doc in corpus_documents:
         writer.add_document(**doc)
     writer.commit(merge=False)
-    assert len(fast.ix._segments()) == 2
+    segments = fast.ix._segments()
+    if max_docs is None:
+        assert len(segments) == 2
+    else:
+        assert len(segments) > 2 and max(s.doc_count() for s in segments) <= max_docs
+    assert sum(s.doc_count() for s in segments) == len(corpus_documents)
+    assert by_id(fast.ix) == by_id(plain.ix)
 
-    def by_id(ix) -> dict:
-        """Each term's postings with document numbers replaced by document ids."""
-        reader = ix.reader()
-        ids = {d: fields["id"] for d, fields in reader.iter_docs()}
-        postings = every_posting(reader)
-        reader.close()
-        return {key: sorted((ids[d], w, v) for d, w, v in p[0]) for key, p in postings.items()}
 
+def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents):
+    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
+    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, max_segment_docs=500)
+    for doc in corpus_documents:
+        writer.add_document(**doc)
+    writer.commit()
+    assert [s.doc_count() for s in fast.ix._segments()][:2] == [500, 500]
     assert by_id(fast.ix) == by_id(plain.ix)

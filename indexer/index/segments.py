@@ -18,6 +18,7 @@ as whoosh's (a test compares two indexes built both ways)."""
 from __future__ import annotations
 
 import heapq
+import queue
 import marshal
 import os
 import re
@@ -245,10 +246,16 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
     What our documents do not use is not supported: term vectors, separate spelling
     fields, `_boost`/`_stored_*` keys (ignored, like every key starting with `_`)."""
 
-    def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 4_000_000, **kwargs):
+    def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 4_000_000,
+                 max_segment_docs: int | None = None, **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings)
         self.analyzers = analyzers or {}
+        # Past this many documents the segment is finished and a new one begun; all are
+        # committed together. (whoosh holds some of a segment's tables in memory: one
+        # segment of a whole 100k archive took 3 GB.)
+        self.max_segment_docs = max_segment_docs
+        self.finished_segments: list = []
         unsupported = [name for name, field in self.schema.items() if field.vector or field.separate_spelling()]
         if unsupported:
             self.cancel()
@@ -285,6 +292,32 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self._added = True
         self.docnum += 1
         pool.spill_if_full()
+        if self.max_segment_docs and self.docnum - self.docbase >= self.max_segment_docs:
+            self._next_segment()
+
+    def _next_segment(self) -> None:
+        self.finished_segments.append(self._finalize_segment())
+        codec, limit = self.codec, self.pool.limit
+        self.newsegment = codec.new_segment(self.storage, self.indexname)
+        self.compound = self.compound and self.newsegment.should_assemble()
+        self.docnum = self.docbase
+        self.perdocwriter = codec.per_document_writer(self.storage, self.newsegment)
+        self.fieldwriter = codec.field_writer(self.storage, self.newsegment)
+        self.pool = TermPool(self._tempstorage, limit)
+        self._added = False
+
+    def all_segments(self) -> list:
+        """Finish the segment being written; every segment this writer wrote."""
+        if self._added:
+            return self.finished_segments + [self._finalize_segment()]
+        self._close_segment()
+        return list(self.finished_segments)
+
+    def commit(self, mergetype=None, optimize=None, merge=None):
+        self._check_state()
+        kept = self._merge_segments(mergetype, optimize, merge)
+        self._commit_toc(kept + self.all_segments())
+        self._finish()
 
 
 def write_terms(fieldwriter, schema, lengths, terms) -> None:
@@ -329,10 +362,35 @@ class FastMpWriter(_TermPoolWriting, MpWriter):
     """whoosh's multi-process writer (one segment per sub-writer process), with
     FastSegmentWriter sub-writers; merges of old segments go through a TermPool too."""
 
-    def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 2_000_000, **kwargs):
+    def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 2_000_000,
+                 max_segment_docs: int | None = None, **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings)
-        self.subargs = dict(self.subargs, analyzers=analyzers, limit_postings=limit_postings)
+        self.subargs = dict(self.subargs, analyzers=analyzers, limit_postings=limit_postings,
+                            max_segment_docs=max_segment_docs)
+
+    def _commit(self, mergetype, optimize, merge):
+        """MpWriter's multisegment commit, with each sub-writer sending a list of segments."""
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        kept = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=1))
+            except queue.Empty:
+                pass
+        written = [segment for _, _, segments in results for segment in segments]
+        if self._added:
+            written.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(kept + written)
+        self._finish()
 
     def _new_task(self):
         task = _SubWriter(self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
@@ -368,6 +426,6 @@ class _SubWriter(SubWriterTask):
             writer.cancel()
             return
         if not self.multisegment:
-            raise RuntimeError("ketluan's sub-writers write one segment each (multisegment=True)")
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, writer.pool.fieldnames, segment), timeout=5)
+            raise RuntimeError("ketluan's sub-writers write their own segments (multisegment=True)")
+        fieldnames = writer.pool.fieldnames
+        self.resultqueue.put((None, fieldnames, writer.all_segments()), timeout=5)
