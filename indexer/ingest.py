@@ -311,7 +311,7 @@ def reindex(root: Path, jobs: int = 1) -> int:
 def _rebuild(archive: Archive, root: Path, jobs: int = 1) -> int:
     index = for_rebuild(root / "index")
     with index.writer(replace_all=True, procs=jobs) as writer:
-        count = writer.add_notices(archive.notices_of())
+        count = writer.add_notices(archive.notices_of(), replace=False)
     archive.mark_indexed(archive.pending())
     return count
 

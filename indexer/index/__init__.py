@@ -411,12 +411,14 @@ class IndexWriter:
     def __init__(self, writer):
         self._w = writer
 
-    def add_notices(self, notices: Iterable[StoredNotice], new_files: frozenset[str] = frozenset()) -> int:
+    def add_notices(self, notices: Iterable[StoredNotice], new_files: frozenset[str] = frozenset(),
+                    replace: bool = True) -> int:
         """`new_files`: hashes of files never archived before, whose notices cannot be
-        in the index yet (no lookup needed to replace them)."""
+        in the index yet (no lookup needed to replace them). `replace=False`: nothing
+        is looked up (a rebuild, whose commit drops every old segment)."""
         count = 0
         for stored in notices:
-            if stored.sha256 not in new_files:
+            if replace and stored.sha256 not in new_files:
                 self._w.delete_by_term("notice_id", stored.id)
             for doc in documents(stored):
                 self._w.add_document(**doc)
