@@ -20,7 +20,6 @@ _SYLLABLE = re.compile(
     r"([aăâeêioôơuưy]{1,3})"
     r"(ch|ng|nh|[cmnpt])?$"
 )
-_WORD = re.compile(r"[^\W\d_]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _COLUMN_GAP = re.compile(r"(?:\t|[ \u00a0]{3,})[\t \u00a0]*")

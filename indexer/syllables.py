@@ -28,7 +28,6 @@ FINALS = ("ch", "nh", "ng", "c", "m", "n", "p", "t", "")
 OPEN_ONLY = {"ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iu", "oai", "oao", "oay", "oeo", "oi", "ôi",
              "ơi", "ua", "uây", "ui", "uôi", "ươi", "ươu", "uya", "uyu", "ưa", "ưi", "ưu", "iêu", "yêu"}
 NEEDS_FINAL = {"iê", "yê", "uô", "ươ", "uyê"}
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _strip_tone(syllable: str) -> tuple[str, int]:

@@ -57,17 +57,12 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return folded, exact
 
 
-def _pattern(phrases: tuple[str, ...]) -> tuple[re.Pattern | None, re.Pattern | None]:
-    """Regexes for the folded phrases and for the `=`-prefixed (exact) ones."""
-    folded, exact = _phrases(phrases)
-
-    def compile_(alternatives):
-        if not alternatives:
-            return None
-        body = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
-        return re.compile(rf"(?<=\s)(?:{body})(?=\s)")
-
-    return compile_(folded), compile_(exact)
+def _pattern(alternatives: set[str]) -> re.Pattern | None:
+    """One regex for phrases (as `_phrases` gives them), matched at word boundaries."""
+    if not alternatives:
+        return None
+    body = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
+    return re.compile(rf"(?<=\s)(?:{body})(?=\s)")
 
 
 class Taxonomy:
@@ -75,13 +70,16 @@ class Taxonomy:
         self.topics = tuple(topics)
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
-        self._rules = [(t.id, _pattern(t.match), _pattern(t.exclude)) for t in self.topics]
+        matches = [_phrases(t.match) for t in self.topics]  # (folded, exact) each
+        excludes = [_phrases(t.exclude) for t in self.topics]
+        self._rules = [(t.id, tuple(map(_pattern, m)), tuple(map(_pattern, e)))
+                       for t, m, e in zip(self.topics, matches, excludes)]
         # A phrase can only match where its first two words (or its one word) are in
         # the text: the topics worth a regex search are those (a few, typically).
         # first word → second word ('' for a one-word phrase) → topics
         self._by_start: dict[str, dict[str, set[int]]] = {}
-        for n, topic in enumerate(self.topics):
-            for phrase in set().union(*_phrases(topic.match)):
+        for n, (folded, exact) in enumerate(matches):
+            for phrase in folded | exact:
                 first, second = (phrase.split()[:2] + [""])[:2]
                 self._by_start.setdefault(first, {}).setdefault(second, set()).add(n)
         self._first_words = frozenset(self._by_start)
