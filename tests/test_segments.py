@@ -149,3 +149,11 @@ def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents):
     writer.commit()
     assert [s.doc_count() for s in fast.ix._segments()][:2] == [500, 500]
     assert by_id(fast.ix) == by_id(plain.ix)
+
+
+def test_position_values_match_whoosh_and_the_shared_table_stays_small():
+    from whoosh.formats import Positions
+    from indexer.index import segments
+    for positions in ([0], [7], [3, 9, 40], [10**6], [5, 10**6]):
+        assert segments.positions_value(positions) == Positions().encode(positions)
+    assert 10**6 not in segments._ONE_POSITION

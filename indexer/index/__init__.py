@@ -33,6 +33,7 @@ from ..faults import checkpoint
 from ..normalize import FOLD_TABLE, fold
 from .segments import FastMpWriter, FastSegmentWriter, KeywordTerms, TextTerms
 
+
 def _cached_reader(self, fieldname, column):
     """W3PerDocReader._cached_reader, but remembering fields that have no column too:
     whoosh looks up the length of every posting it writes, and for a field without
