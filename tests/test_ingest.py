@@ -121,6 +121,19 @@ def test_reindex_gives_the_same_results(tmp_path):
     assert before == after and before
 
 
+def test_a_rebuild_looks_nothing_up_in_the_index_it_replaces(tmp_path, monkeypatch):
+    """A delete per notice made the writer hold the old index (3 GB at 100k)."""
+    from whoosh.writing import SegmentWriter
+    root = tmp_path / "data"
+    ingest([copy_corpus(tmp_path)], root)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a rebuild deleted by term")
+
+    monkeypatch.setattr(SegmentWriter, "delete_by_term", refuse)
+    assert reindex(root) > 0
+
+
 def test_reindex_with_two_writer_processes(tmp_path):
     """Two sub-writers, one segment each: the same hits, scores and totals."""
     sys.path.insert(0, str(ROOT / "bench"))
