@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -38,18 +39,25 @@ DATA = BENCH / "data"
 RESULTS = BENCH / "results"
 KETLUAN = [sys.executable, "-m", "indexer.cli"]
 
-QUERIES = [  # (query, filters): with and without diacritics, filters, phrases
-    ("giai phong mat bang", {}), ("giải phóng mặt bằng", {}), ("dang vien", {}), ("đảng viên", {}),
-    ("nong thon moi", {}), ("giai ngan von dau tu cong", {}), ("chuyen doi so", {}), ("thu hoi dat", {}),
-    ("phong chong dich", {}), ("tiêm vắc xin", {}), ("kiem tra giam sat", {}), ("du lich", {}),
-    ("an ninh trat tu", {}), ("hợp tác xã", {}), ("ve sinh moi truong", {}), ("thu ngan sach", {}),
-    ("cai cach hanh chinh", {}), ("\"dịch vụ công\"", {}), ("tai dinh cu", {}), ("ky luat dang", {}),
-    ("giai phong mat bang", {"level": "huyện"}), ("dang vien", {"year": 2020}),
-    ("nong thon moi", {"topic": "nong-thon-moi"}), ("thu hoi dat", {"date_from": "2015-01-01", "date_to": "2018-12-31"}),
-    ("", {"topic": "y-te"}), ("", {"level": "xã", "year": 2022}), ("", {"sort": "newest"}),
-    ("uy ban nhan dan", {"sort": "newest"}), ("UBND huyen", {}), ("GPMB", {}),
+# (class, query, filters). Classes: broad (tens of thousands of hits), narrow, phrase,
+# long (8-12 words, natural language), filtered, filter-only (no words), no hit.
+QUERIES = [
+    ("broad", "Ban Thường vụ", {}), ("broad", "UBND huyen", {}), ("broad", "hợp tác xã", {}),
+    ("broad", "uy ban nhan dan", {}), ("broad", "dang vien", {}), ("broad", "kiem tra giam sat", {}),
+    ("narrow", "giai phong mat bang", {}), ("narrow", "giải phóng mặt bằng", {}), ("narrow", "tiêm vắc xin", {}),
+    ("narrow", "nong thon moi", {}), ("narrow", "chuyen doi so", {}), ("narrow", "thu hoi dat", {}),
+    ("narrow", "du lich", {}), ("narrow", "ve sinh moi truong", {}), ("narrow", "GPMB", {}),
+    ("phrase", "\"dịch vụ công\"", {}), ("phrase", "\"giải ngân vốn đầu tư công\"", {}),
+    ("long", "ủy ban nhân dân huyện khẩn trương hoàn thành giải phóng mặt bằng các dự án trọng điểm", {}),
+    ("long", "tang cuong cong tac kiem tra giam sat dang vien vi pham ky luat dang", {}),
+    ("long", "đẩy nhanh tiến độ giải ngân vốn đầu tư công và xây dựng nông thôn mới nâng cao", {}),
+    ("filtered", "giai phong mat bang", {"level": "huyện"}), ("filtered", "dang vien", {"year": 2020}),
+    ("filtered", "nong thon moi", {"topic": "nong-thon-moi"}),
+    ("filtered", "thu hoi dat", {"date_from": "2015-01-01", "date_to": "2018-12-31"}),
+    ("filter-only", "", {"topic": "y-te"}), ("filter-only", "", {"level": "xã", "year": 2022}),
+    ("filter-only", "", {"sort": "newest"}),
+    ("no hit", "khong co tu nao nhu the nay", {}), ("no hit", "xyzzy quasar", {}),
 ]
-
 
 class PeakRss:
     """Samples the memory of a process and its descendants: the summed proportional
@@ -130,46 +138,106 @@ def index_figures(size: int, files: Path, work: Path, job_counts=(1, 2)) -> dict
     return figures
 
 
-def notice_bodies(data: Path) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class BaselineDoc:
+    id: str
+    body: str
+    level: str
+    topics: str  # comma-separated topic ids
+    year: int
+    date: str  # ISO, or ""
+
+
+def baseline_docs(data: Path) -> list[BaselineDoc]:
+    """One per notice, with the fields the filtered queries use."""
     with Archive(data) as archive:
-        return [(s.id, s.notice.body) for s in archive.notices_of()]
+        return [BaselineDoc(s.id, s.notice.body, s.notice.body_level, ",".join(s.notice.topics),
+                            s.notice.date.year if s.notice.date else 0,
+                            s.notice.date.isoformat() if s.notice.date else "")
+                for s in archive.notices_of()]
 
 
-def plain_whoosh(bodies, path: Path):
+def plain_whoosh(docs: list[BaselineDoc], path: Path):
+    """Plain Whoosh at its best: accent folding (đ too), every word required, filters
+    as filter queries, a filter-only request as a term query; top 10 and the total."""
+    import datetime as dt
+
     from whoosh import index
-    from whoosh.fields import ID, TEXT, Schema
-    from whoosh.qparser import AndGroup, QueryParser
+    from whoosh import query as wq
+    from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+    from quality import folding_analyzer, plain_query
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
-    schema = Schema(id=ID(stored=True), content=TEXT)
+    schema = Schema(id=ID(stored=True), content=TEXT(analyzer=folding_analyzer()), level=ID,
+                    topics=KEYWORD(commas=True), year=NUMERIC(shift_step=0), date=DATETIME(sortable=True))
     ix = index.create_in(str(path), schema)
-    writer = ix.writer(limitmb=256)
-    for nid, body in bodies:
-        writer.add_document(id=nid, content=body)
+    writer = ix.writer(limitmb=256, procs=2, multisegment=True)
+    for d in docs:
+        writer.add_document(id=d.id, content=d.body, level=d.level, topics=d.topics, year=d.year,
+                            **({"date": dt.datetime.fromisoformat(d.date)} if d.date else {}))
     writer.commit()
-    parser = QueryParser("content", schema, group=AndGroup)
     searcher = ix.searcher()
+    analyzer = schema["content"].analyzer
 
-    def run(q: str, filters: dict) -> int:
-        results = searcher.search(parser.parse(q or "*"), limit=10)
+    def filters(f: dict):
+        clauses = [wq.Term(k, f[k]) for k in ("level",) if k in f]
+        clauses += [wq.Term("topics", f["topic"])] if "topic" in f else []
+        clauses += [wq.NumericRange("year", f["year"], f["year"])] if "year" in f else []
+        if "date_from" in f:
+            clauses.append(wq.DateRange("date", dt.datetime.fromisoformat(f["date_from"]),
+                                        dt.datetime.fromisoformat(f["date_to"])))
+        return wq.And(clauses) if clauses else None
+
+    def run(q: str, f: dict) -> int:
+        terms = [[t.text for w in words for t in analyzer(w)] for words in plain_query(q)[0]]
+        terms = [t for t in terms if t]
+        filt = filters(f)
+        sortedby = dict(sortedby="date", reverse=True) if f.get("sort") == "newest" else {}
+        if not terms:  # filters only: the filter is the query
+            results = searcher.search(filt or wq.Every(), limit=10, scored=False, **sortedby)
+        else:
+            query = wq.And([wq.Phrase("content", t) if len(t) > 1 else wq.Term("content", t[0]) for t in terms])
+            results = searcher.search(query, limit=10, filter=filt, **sortedby)
         return len(results)
     return run, sum(f.stat().st_size for f in path.iterdir())
 
 
-def fts5(bodies, path: Path):
+def fts5(docs: list[BaselineDoc], path: Path):
+    """SQLite FTS5 at its best: remove_diacritics 2 with đ folded on both sides, filter
+    columns; rank, LIMIT 10 and COUNT."""
+    from quality import fold_d, plain_query
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path, check_same_thread=False)
-    db.execute("CREATE VIRTUAL TABLE notices USING fts5(id UNINDEXED, body, tokenize='unicode61 remove_diacritics 2')")
-    db.executemany("INSERT INTO notices VALUES (?, ?)", bodies)
+    db.execute("CREATE VIRTUAL TABLE notices USING fts5(id UNINDEXED, body, level UNINDEXED, topics UNINDEXED, "
+               "year UNINDEXED, date UNINDEXED, tokenize='unicode61 remove_diacritics 2')")
+    db.executemany("INSERT INTO notices VALUES (?, ?, ?, ?, ?, ?)",
+                   [(d.id, fold_d(d.body), d.level, f",{d.topics},", d.year, d.date) for d in docs])
     db.commit()
 
-    def run(q: str, filters: dict) -> int:
-        words = re.findall(r"\w+", q)
-        if not words:
-            return db.execute("SELECT COUNT(*) FROM notices").fetchone()[0]
-        match = " AND ".join(f'"{w}"' for w in words)
-        db.execute("SELECT id FROM notices WHERE notices MATCH ? ORDER BY bm25(notices) LIMIT 10", (match,)).fetchall()
-        return db.execute("SELECT COUNT(*) FROM notices WHERE notices MATCH ?", (match,)).fetchone()[0]
+    def where(f: dict) -> tuple[str, list]:
+        sql, args = [], []
+        if "level" in f:
+            sql.append("level = ?"), args.append(f["level"])
+        if "topic" in f:
+            sql.append("topics LIKE ?"), args.append(f"%,{f['topic']},%")
+        if "year" in f:
+            sql.append("year = ?"), args.append(f["year"])
+        if "date_from" in f:
+            sql.append("date BETWEEN ? AND ?"), args.extend([f["date_from"], f["date_to"]])
+        return " AND ".join(sql), args
+
+    def run(q: str, f: dict) -> int:
+        terms = plain_query(fold_d(q))[0]
+        cond, args = where(f)
+        order = "date DESC" if f.get("sort") == "newest" else "rank"
+        if terms:
+            match = " AND ".join('"' + " ".join(t) + '"' for t in terms)
+            cond, args = " AND ".join(filter(None, ["notices MATCH ?", cond])), [match] + args
+        elif order == "rank":
+            order = "rowid"
+        cond = f"WHERE {cond}" if cond else ""
+        db.execute(f"SELECT id FROM notices {cond} ORDER BY {order} LIMIT 10", args).fetchall()
+        return db.execute(f"SELECT COUNT(*) FROM notices {cond}", args).fetchone()[0]
     return run, path.stat().st_size
 
 
@@ -185,47 +253,58 @@ def ketluan_runner(data: Path):
     return run
 
 
-def latency(run, rounds: int = 3) -> dict:
-    run("warm up", {})
-    times = []
-    for _ in range(rounds):
-        for q, filters in QUERIES:
-            started = time.perf_counter()
-            run(q, filters)
-            times.append((time.perf_counter() - started) * 1000)
-    times.sort()
+def _percentiles(times: list[float]) -> dict:
+    times = sorted(times)
     pick = lambda p: round(times[min(len(times) - 1, int(p * len(times)))], 2)  # noqa: E731
     return {"queries": len(times), "p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99),
             "mean_ms": round(statistics.mean(times), 2)}
 
 
+def latency(run, rounds: int = 3) -> dict:
+    """p50/p95/p99 over every query (each run `rounds` times after one warm-up run),
+    and per query class."""
+    for _, q, filters in QUERIES:
+        run(q, filters)
+    per_class: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for kind, q, filters in QUERIES:
+            started = time.perf_counter()
+            run(q, filters)
+            per_class.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+    out = _percentiles([t for v in per_class.values() for t in v])
+    out["by_class"] = {kind: _percentiles(v) for kind, v in per_class.items()}
+    return out
+
+
+ENGINES = ("ketluan", "plain Whoosh", "SQLite FTS5")
+
+
 def latency_figures(work: Path) -> dict:
     data = work / "jobs2"
-    bodies = notice_bodies(data)
-    whoosh_run, whoosh_bytes = plain_whoosh(bodies, work / "plain-whoosh")
-    fts_run, fts_bytes = fts5(bodies, work / "fts5.sqlite")
-    out = {"ketluan (items, facets, totals)": latency(ketluan_runner(data)),
-           "plain Whoosh (notices, top 10 + total)": latency(whoosh_run),
-           "SQLite FTS5 (notices, top 10 + total)": latency(fts_run)}
-    base = out["plain Whoosh (notices, top 10 + total)"]["p95_ms"]
-    fts = out["SQLite FTS5 (notices, top 10 + total)"]["p95_ms"]
-    k = out["ketluan (items, facets, totals)"]["p95_ms"]
-    out["p95_ratio_vs_plain_whoosh"] = round(k / base, 2) if base else None
-    out["p95_ratio_vs_fts5"] = round(k / fts, 2) if fts else None
+    docs = baseline_docs(data)
+    whoosh_run, whoosh_bytes = plain_whoosh(docs, work / "plain-whoosh")
+    fts_run, fts_bytes = fts5(docs, work / "fts5.sqlite")
+    out = {"ketluan": latency(ketluan_runner(data)), "plain Whoosh": latency(whoosh_run),
+           "SQLite FTS5": latency(fts_run)}
+    for base in ENGINES[1:]:
+        for p in ("p50_ms", "p95_ms"):
+            b = out[base][p]
+            out[f"{p[:3]}_ratio_vs_{base}"] = round(out["ketluan"][p] / b, 2) if b else None
     out["baseline_index_mb"] = {"plain Whoosh": round(whoosh_bytes / 1e6, 1), "SQLite FTS5": round(fts_bytes / 1e6, 1)}
     return out
 
 
 def quality_figures() -> dict:
-    import tempfile
-
     import quality
-    queries = quality.load_queries()
-    relevant = {q: quality.relevant_texts(refs) for q, refs, _ in queries}
-    docs = quality.corpus_items()
-    with tempfile.TemporaryDirectory() as tmp:
-        engines = [quality.Ketluan(Path(tmp) / "k"), quality.Fts5(docs), quality.WhooshStemming(docs, Path(tmp) / "w")]
-        return {e.name: quality.evaluate(e, queries, relevant)["summary"]["all"] for e in engines}
+    return quality.measure()
+
+
+def commit() -> str:
+    """The commit measured (with `+dirty` when the work tree differs from it)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    return (head or "unknown") + ("+dirty" if dirty else "")
 
 
 def machine() -> dict:
@@ -242,31 +321,53 @@ def bench_size(size: int, seed: int, one_job: bool = True) -> dict:
         (files / ".complete").write_text("")
     work = DATA / f"work-{size}"
     work.mkdir(parents=True, exist_ok=True)
-    result = {"notices": size, "machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M"),
+    result = {"notices": size, "machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M"), "commit": commit(),
               "indexing": index_figures(size, files, work, (1, 2) if one_job else (2,))}
     result["latency"] = latency_figures(work)
     return result
 
 
 def summary_table(results: list[dict], quality: dict) -> str:
-    lines = ["| notices | files | MB | index 1 job (s) | index 2 jobs (s) | MB/s (2 jobs) | notices/s (2 jobs) | "
-             "re-run (s) | memory, 2 jobs: PSS sum / largest process RSS (MB) | index MB | p50 / p95 ms (ketluan) | "
-             "p95 plain Whoosh | p95 FTS5 | p95 ratio vs Whoosh | vs FTS5 | measured |", "|" + "---|" * 16]
+    lines = ["## Indexing", "", "| notices | files | MB | 1 job (s) | 2 jobs (s) | MB/s (2 jobs) | re-run (s) | "
+             "PSS sum / largest RSS, 2 jobs (MB) | index MB (× source) | measured (commit) |", "|" + "---|" * 10]
     for r in results:
-        i, lat = r["indexing"], r["latency"]
-        k = lat["ketluan (items, facets, totals)"]
-        two = i["jobs2"]
-        memory = (f"{two['peak_pss_mb']} / {two['peak_rss_largest_process_mb']}" if "peak_pss_mb" in two
-                  else f"RSS sum {two.get('peak_rss_mb')}")
+        i, two = r["indexing"], r["indexing"]["jobs2"]
         lines.append(
             f"| {r['notices']:,} | {i['files']:,} | {i['megabytes']} | {i.get('jobs1', {}).get('seconds', 'not run')} | "
-            f"{two['seconds']} | {two['mb_per_s']} | {two['notices_per_s']} | {i['rerun']['seconds']} | {memory} | "
-            f"{i['index_mb']} | {k['p50_ms']} / {k['p95_ms']} | "
-            f"{lat['plain Whoosh (notices, top 10 + total)']['p95_ms']} | {lat['SQLite FTS5 (notices, top 10 + total)']['p95_ms']} | "
-            f"{lat['p95_ratio_vs_plain_whoosh']} | {lat['p95_ratio_vs_fts5']} | "
-            f"index {two.get('measured', r.get('measured', ''))}, queries {r.get('latency_measured', r.get('measured', ''))} |")
-    lines += ["", "Search quality on corpus/ (68 labelled queries): recall@10 / MRR@10", ""]
-    lines += [f"- {name}: {s['recall@10']:.2f} / {s['mrr@10']:.2f}" for name, s in quality.items()]
+            f"{two['seconds']} | {two['mb_per_s']} | {i['rerun']['seconds']} | "
+            f"{two.get('peak_pss_mb')} / {two.get('peak_rss_largest_process_mb')} | "
+            f"{i['index_mb']} ({i['index_mb'] / i['megabytes']:.1f}×) | {r['measured']} ({r.get('commit', 'unknown')}) |")
+    lines += ["", "## Query latency, in process (ms, p50 / p95; every class run 3 times after a warm-up)", "",
+              "ketluan: default search with total and facets. Plain Whoosh (folded, filters as filter queries) and "
+              "SQLite FTS5 (đ folded, filter columns): top 10 and the total, one document per notice.", ""]
+    classes = [c for c, _, _ in QUERIES]
+    classes = list(dict.fromkeys(classes))
+    lines += ["| notices | engine | all | " + " | ".join(classes) + " | measured (commit) |",
+              "|" + "---|" * (len(classes) + 4)]
+    for r in results:
+        lat = r["latency"]
+        if "by_class" not in lat.get("ketluan", {}):
+            continue  # measured before the per-class bench
+        for engine in ENGINES:
+            e = lat[engine]
+            cells = [f"{e['by_class'][c]['p50_ms']} / {e['by_class'][c]['p95_ms']}" for c in classes]
+            lines.append(f"| {r['notices']:,} | {engine} | {e['p50_ms']} / {e['p95_ms']} | " + " | ".join(cells) +
+                         f" | {r.get('latency_measured', r['measured'])} ({r.get('latency_commit', r.get('commit', 'unknown'))}) |")
+        lines.append(f"| {r['notices']:,} | ketluan ÷ FTS5 | p50 {lat['p50_ratio_vs_SQLite FTS5']}×, "
+                     f"p95 {lat['p95_ratio_vs_SQLite FTS5']}× | ketluan ÷ plain Whoosh: p50 "
+                     f"{lat['p50_ratio_vs_plain Whoosh']}×, p95 {lat['p95_ratio_vs_plain Whoosh']}× |" + " |" * (len(classes) - 1))
+    lines += ["", f"## Search quality (recall@10 / MRR@10), measured {time.strftime('%Y-%m-%d %H:%M')} ({commit()})", ""]
+    for name, title in (("tuning", "Tuning set (bench/quality_queries.tsv, corpus/)"),
+                        ("eval", "Evaluation set, never tuned on (bench/eval_queries.tsv)")):
+        lines.append(f"{title}:")
+        lines += [f"- {engine}: {s['summary']['all']['recall@10']:.2f} / {s['summary']['all']['mrr@10']:.2f}"
+                  for engine, s in quality[name].items()]
+        lines.append("")
+    for key, title in (("did_you_mean", "tuning"), ("eval_did_you_mean", "evaluation")):
+        d = quality[key]
+        lines.append(f"Did you mean ({title}, {d['queries']} queries): whole queries {d['ketluan']:.2f}, "
+                     f"syllables {d['ketluan syllables']:.2f} (pyvi add_accents {d['pyvi add_accents']:.2f} / "
+                     f"{d['pyvi syllables']:.2f})")
     return "\n".join(lines) + "\n"
 
 
@@ -278,6 +379,9 @@ def plot(results: list[dict]) -> Path | None:
     except ImportError:
         print("matplotlib not installed: no plot (pip install matplotlib)")
         return None
+    results = [r for r in results if "by_class" in r["latency"].get("ketluan", {})]
+    if not results:
+        return None
     sizes = [r["notices"] for r in results]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     one = [(r["notices"], r["indexing"]["jobs1"]["seconds"]) for r in results if "jobs1" in r["indexing"]]
@@ -285,10 +389,10 @@ def plot(results: list[dict]) -> Path | None:
     left.plot(sizes, [r["indexing"]["jobs2"]["seconds"] for r in results], "o-", label="2 jobs")
     left.set(xscale="log", yscale="log", xlabel="notices", ylabel="seconds", title="Bulk index time")
     left.legend()
-    for name in ("ketluan (items, facets, totals)", "plain Whoosh (notices, top 10 + total)",
-                 "SQLite FTS5 (notices, top 10 + total)"):
-        right.plot(sizes, [r["latency"][name]["p95_ms"] for r in results], "o-", label=name)
-    right.set(xscale="log", yscale="log", xlabel="notices", ylabel="p95 ms", title="Query latency p95")
+    for name in ENGINES:
+        for p, style in (("p50_ms", "o--"), ("p95_ms", "o-")):
+            right.plot(sizes, [r["latency"][name][p] for r in results], style, label=f"{name} {p[:3]}")
+    right.set(xscale="log", yscale="log", xlabel="notices", ylabel="ms", title="Query latency")
     right.legend(fontsize=7)
     fig.tight_layout()
     path = RESULTS / "scaling.png"
@@ -312,6 +416,7 @@ def main() -> None:
             result = json.loads((RESULTS / f"bench-{size}.json").read_text())
             result["latency"] = latency_figures(DATA / f"work-{size}")
             result["latency_measured"] = time.strftime("%Y-%m-%d %H:%M")
+            result["latency_commit"] = commit()
         else:
             result = bench_size(size, args.seed, one_job=size <= args.one_job_max)
         (RESULTS / f"bench-{size}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
@@ -322,7 +427,8 @@ def main() -> None:
     results.sort(key=lambda r: r["notices"])
     quality = quality_figures()
     table = summary_table(results, quality)
-    (RESULTS / "summary.md").write_text(f"Machine: {results[0]['machine']}\n\n" + table)
+    (RESULTS / "summary.md").write_text(f"# Benchmarks\n\nWritten by `make bench` (bench/run.py). Machine: "
+                                        f"{results[0]['machine']}\n\n" + table)
     print(table)
     plotted = plot(results)
     if plotted:
