@@ -262,3 +262,21 @@ class Archive:
         return self.db.execute(
             "SELECT p.path, f.reason FROM files f JOIN paths p USING(sha256) WHERE f.status='failed' ORDER BY p.path"
         ).fetchall()
+
+
+def notice_bodies(root: str | os.PathLike, ids: Iterable[str]) -> dict[str, str]:
+    """The text of some archived notices, read without writing anything (the search
+    path's snippets): {} when the catalog is not there."""
+    path = Path(root) / "catalog.sqlite"
+    ids = list(ids)
+    if not ids or not path.exists():
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute(f"SELECT id, json_extract(data, '$.body') FROM notices WHERE id IN "
+                          f"({','.join('?' * len(ids))})", ids).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        db.close()
+    return {nid: body or "" for nid, body in rows}

@@ -268,13 +268,15 @@ def stats_command(data, as_json):
 @click.option("--addressee", default="", help="Items assigned to this body (as listed in the facets).")
 @click.option("--due-from", help="Items whose deadline is on or after this date, YYYY-MM-DD.")
 @click.option("--due-to", help="... on or before this date.")
-@click.option("--notices", is_flag=True, help="Whole notices instead of items.")
+@click.option("--items", "items", is_flag=True, help="Conclusion items instead of notices (one hit per item).")
+@click.option("--notices", "notices", is_flag=True, hidden=True, help="Whole notices (the default).")
+@click.option("--presiding", default="", help="Only notices chaired by this official (as shown in the facet).")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "deadline"]), default="relevance")
 @click.option("--page", type=click.IntRange(1), default=1)
 @click.option("--limit", type=click.IntRange(1, 200), default=10)
 @click.option("--json", "as_json", is_flag=True)
 def search_command(query, data, date_from, date_to, body, level, topic, doc_type, year, addressee, due_from, due_to,
-                   notices, sort, page, limit, as_json):
+                   items, notices, presiding, sort, page, limit, as_json):
     """Search the index. Every word must match; diacritics are optional."""
     from .dates import parse_iso
     from .index import Index
@@ -288,8 +290,9 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
             _fail(f"{label}: '{value}' is not a date (YYYY-MM-DD)", 2)
         dates.append(parsed)
     request = SearchRequest(q=" ".join(query), date_from=dates[0], date_to=dates[1], body=body, level=level,
-                            topic=topic, doc_type=doc_type, year=year, addressee=addressee, due_from=dates[2],
-                            due_to=dates[3], kind="notice" if notices else "item",
+                            topic=topic, doc_type=doc_type, year=year, addressee=addressee, presiding=presiding,
+                            due_from=dates[2], due_to=dates[3],
+                            kind="item" if items or due_from or due_to or sort == "deadline" else "notice",
                             sort=sort, page=page, limit=limit)
     try:
         result = search(Index(data / "index"), request)
@@ -299,11 +302,25 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
         click.echo(json.dumps(result_to_dict(result), ensure_ascii=False, indent=2))
         return
     label = " (no hit has every word: best partial matches)" if result.partial else ""
-    click.echo(f"{result.total} {'notices' if notices else 'items'}{label}")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"{result.total} {'items' if request.kind == 'item' else 'notices'}{label}")
     for hit in result.hits:
         where = f"item {hit.item_number}" if hit.kind == "item" and hit.item_number else hit.kind
         click.echo(f"\n{hit.date or '----------'}  {hit.issuer}  {hit.number}  [{where}]  score {hit.score:.2f}")
-        click.echo(f"  {_plain(hit.snippet)}")
+        if hit.title and hit.kind == "notice":
+            click.echo(f"  {hit.title}")
+        if hit.presiding:
+            click.echo(f"  chủ trì: {hit.presiding}")
+        if hit.matched_items:
+            for item in hit.matched_items[:3]:
+                click.echo(f"  {item.label or item.number or '-'} {_plain(item.snippet)}")
+            if len(hit.matched_items) > 3:
+                click.echo(f"  … and {len(hit.matched_items) - 3} more items")
+        else:
+            click.echo(f"  {_plain(hit.snippet)}")
+        if hit.missing:
+            click.echo(f"  missing: {', '.join(hit.missing)}")
         click.echo(f"  {hit.source_path}  ({hit.notice_id})")
 
 

@@ -15,11 +15,11 @@ WARNINGS = {
     "ocr_noise": "Văn bản quét (OCR) có nhiễu, đã sửa một phần",
 }
 SORTS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất", "deadline": "Thời hạn gần nhất"}
-KINDS = {"item": "Từng kết luận", "notice": "Cả văn bản"}
+KINDS = {"notice": "Văn bản", "item": "Từng kết luận"}
 FACETS = {"topic": "Chủ đề", "issuer": "Cơ quan ban hành", "level": "Cấp", "type": "Loại văn bản", "year": "Năm",
-          "addressee": "Nơi được giao"}
+          "presiding": "Chủ trì", "addressee": "Nơi được giao"}
 FILTERS = {"q": "Từ khóa", "from": "Từ ngày", "to": "Đến ngày", "body": "Cơ quan", "level": "Cấp",
-           "topic": "Chủ đề", "type": "Loại", "year": "Năm", "addressee": "Giao cho",
+           "topic": "Chủ đề", "type": "Loại", "year": "Năm", "addressee": "Giao cho", "presiding": "Chủ trì",
            "due_from": "Hạn từ", "due_to": "Hạn đến", "kind": "Hiển thị"}
 
 

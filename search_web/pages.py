@@ -100,7 +100,7 @@ def _notice_or_404(nid: str):
 
 @bp.get("/browse")
 def browse():
-    items = store().search(core.SearchRequest(limit=1))
+    items = store().search(core.SearchRequest(kind="item", limit=1))
     notices = store().search(core.SearchRequest(kind="notice", limit=1))
     return render_template("browse.html", items=items, notices=notices, taxonomy=store().taxonomy)
 
@@ -108,7 +108,7 @@ def browse():
 @bp.get("/addressees")
 def addressees():
     """Every body conclusions were assigned to, with counts; each links to its list."""
-    result = store().search(core.SearchRequest(limit=1))
+    result = store().search(core.SearchRequest(kind="item", limit=1))
     return render_template("addressees.html", counts=result.facets.get("addressee", {}))
 
 

@@ -10,7 +10,7 @@ from indexer.errors import BadParameter
 from indexer.search import KINDS, MAX_LIMIT, SORTS, SearchRequest
 from indexer.topics import Taxonomy
 
-FILTER_KEYS = ("from", "to", "body", "level", "topic", "type", "year", "addressee", "due_from", "due_to")
+FILTER_KEYS = ("from", "to", "body", "level", "topic", "type", "year", "addressee", "presiding", "due_from", "due_to")
 MAX_PAGE = 10_000
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _MAX_VALUE = 300
@@ -23,9 +23,11 @@ def search_request(args, taxonomy: Taxonomy, default_limit: int = 20) -> SearchR
     topic = args.get("topic", "").strip()
     if topic and topic not in taxonomy:
         raise BadParameter(f"unknown topic '{topic}'", f"Chủ đề '{topic}' không có trong danh mục chủ đề.")
-    kind = args.get("kind", "") or "item"
+    # Deadlines belong to items: asking for them without a kind lists items.
+    item_default = args.get("due_from", "").strip() or args.get("due_to", "").strip() or args.get("sort") == "deadline"
+    kind = args.get("kind", "") or ("item" if item_default else "notice")
     if kind not in KINDS:
-        raise BadParameter(f"unknown kind '{kind}'", f"Kiểu kết quả '{kind}' không hợp lệ (item hoặc notice).")
+        raise BadParameter(f"unknown kind '{kind}'", f"Kiểu kết quả '{kind}' không hợp lệ (notice hoặc item).")
     sort = args.get("sort", "") or "relevance"
     if sort not in SORTS:
         raise BadParameter(f"unknown sort '{sort}'",
@@ -35,7 +37,7 @@ def search_request(args, taxonomy: Taxonomy, default_limit: int = 20) -> SearchR
         date_from=_date(args, "from"), date_to=_date(args, "to"),
         body=args.get("body", "").strip(), level=args.get("level", "").strip(), topic=topic,
         doc_type=args.get("type", "").strip(), year=_int(args, "year", 1900, 2100, None),
-        addressee=args.get("addressee", "").strip(),
+        addressee=args.get("addressee", "").strip(), presiding=args.get("presiding", "").strip(),
         due_from=_date(args, "due_from"), due_to=_date(args, "due_to"),
         kind=kind, sort=sort,
         page=_int(args, "page", 1, MAX_PAGE, 1),

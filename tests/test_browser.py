@@ -41,14 +41,17 @@ def test_search_facet_notice_anchor(server, browser, tmp_path):
     page.press("#q", "Enter")
     page.wait_for_selector("article.hit")
     assert "giai+phong+mat+bang" in page.url
-    assert page.locator("article.hit mark").first.inner_text() in ("giải", "phóng", "mặt", "bằng")
+    assert page.locator("article.hit mark").first.inner_text() == "giải phóng mặt bằng"  # marked as a phrase
+    first = page.locator("article.hit").first
+    assert first.locator("ol.matched li").count() >= 1  # the notice's matching items, under it
+    assert first.locator("ol.matched li a.itemno").first.get_attribute("href").split("#")[1].startswith("item-")
     total = int(page.locator("p.count strong").inner_text().replace(".", ""))
     page.screenshot(path=str(tmp_path / "results.png"), full_page=True)
 
-    facet = page.locator('section.facet[data-facet="topic"] a', has_text="Nông thôn mới")
+    facet = page.locator('section.facet[data-facet="topic"] a', has_text="Đầu tư công")
     facet.click()
-    page.wait_for_url("**topic=nong-thon-moi**")
-    assert page.locator("a.chip", has_text="Chủ đề: Nông thôn mới").count() == 1
+    page.wait_for_url("**topic=dau-tu-cong**")
+    assert page.locator("a.chip", has_text="Chủ đề: Đầu tư công").count() == 1
     filtered = int(page.locator("p.count strong").inner_text().replace(".", ""))
     assert 0 < filtered < total
 
@@ -71,4 +74,19 @@ def test_phone_width_has_no_horizontal_scroll(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 800})
     page.goto(server + "/?q=dang+vien")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.close()
+
+
+def test_phone_width_facets_are_one_collapsible_block_below_the_results(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(server + "/?q=dang+vien")
+    block = page.locator("details.facets")
+    results = page.locator("section.results").bounding_box()
+    facets = block.bounding_box()
+    assert facets["y"] >= results["y"] + results["height"] - 1  # below the results, not a sideways strip
+    for card in page.locator("details.facets section.facet").all():
+        box = card.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1  # no card cut off
+    block.locator("summary").click()
+    assert not block.evaluate("el => el.open")  # it folds away
     page.close()

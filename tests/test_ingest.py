@@ -58,7 +58,7 @@ def test_rerun_is_idempotent_and_changed_file_replaces(tmp_path):
     notices, items, docs = counts(root)
     assert notices == before[0] and docs["notice"] == notices and docs["item"] == items
     idx = Index(root / "index")
-    assert search(idx, SearchRequest(q="Vành đai 4")).total == 0
+    assert search(idx, SearchRequest(q="\"Vành đai 4\"")).total == 0
     assert search(idx, SearchRequest(q="Củ Chi", kind="notice")).hits[0].issuer == "Ủy ban nhân dân huyện Củ Chi"
 
 

@@ -151,6 +151,21 @@ def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents):
     assert by_id(fast.ix) == by_id(plain.ix)
 
 
+def test_a_new_segment_begins_only_at_a_notice(tmp_path, corpus_documents):
+    """With `group_start`, a notice's items stay in its segment (the search path finds
+    an item's notice by that)."""
+    from indexer.index import GROUP_START
+    fast = Index(tmp_path / "fast")
+    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, max_segment_docs=500, group_start=GROUP_START)
+    for doc in corpus_documents:
+        writer.add_document(**doc)
+    writer.commit()
+    segments = fast.ix._segments()
+    assert len(segments) >= 2 and all(s.doc_count() >= 500 for s in segments[:-1])
+    for arrays, _ in fast.snapshot().parts:
+        assert arrays.is_notice[0]
+
+
 def test_position_values_match_whoosh_and_the_shared_table_stays_small():
     from whoosh.formats import Positions
     from indexer.index import segments

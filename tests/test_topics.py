@@ -125,7 +125,7 @@ def test_retag_with_a_user_taxonomy(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "1 notices, 1 with changed topics" in run.stdout
     assert (data / "topics.toml").read_text(encoding="utf-8") == mine.read_text(encoding="utf-8")
-    found = ketluan("search", "--data", str(data), "--topic", "mat-bang", "--json")
+    found = ketluan("search", "--data", str(data), "--topic", "mat-bang", "--items", "--json")
     assert '"total": 3' in found.stdout  # items 2, 3 say mặt bằng; item 1 takes it from the title
     gone = ketluan("search", "--data", str(data), "--topic", "dat-dai", "--json")
     assert '"total": 0' in gone.stdout

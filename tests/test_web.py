@@ -44,9 +44,9 @@ def test_routes_answer(client, url):
 def test_search_without_diacritics_finds_and_marks_the_diacritised_text(client):
     data = api(client, "/api/search?q=giai+phong+mat+bang")
     assert data["total"] >= 3 and not data["partial"]
-    assert "<mark>giải</mark> <mark>phóng</mark> <mark>mặt</mark> <mark>bằng</mark>" in data["hits"][0]["snippet"]
+    assert "<mark>giải phóng mặt bằng</mark>" in data["hits"][0]["snippet"]
     page = client.get("/?q=giai+phong+mat+bang").get_data(as_text=True)
-    assert "<mark>giải</mark>" in page and 'value="giai phong mat bang"' in page
+    assert "<mark>giải phóng mặt bằng</mark>" in page and 'value="giai phong mat bang"' in page
 
 
 @pytest.mark.parametrize("param, check", [
@@ -120,7 +120,7 @@ def test_notice_page_shows_fields_items_anchors_and_original(client):
     nid = first_notice_id(client)
     page = client.get(f"/notices/{nid}?q=giai+phong&item=3").get_data(as_text=True)
     for text in ("Thị ủy Bến Cát", "123-TB/TU", "08/07/2021", "Nơi nhận", "Nguyễn Văn An", "Tải bản gốc",
-                 'id="item-1"', 'id="item-3" class="item current"', "Hạn: 30/09/2021", "<mark>giải</mark>"):
+                 'id="item-1"', 'id="item-3" class="item current"', "Hạn: 30/09/2021", "<mark>giải phóng</mark>"):
         assert text in page, text
     original = client.get(f"/notices/{nid}/original")
     assert original.status_code == 200
@@ -166,7 +166,6 @@ ERRORS = [
     ("limit=10^9", "'limit' phải là số nguyên"),
     ("limit=1000000000", "'limit' phải là số nguyên"),
     ("topic=khong-co", "Chủ đề 'khong-co' không có trong danh mục"),
-    ("q=%22unclosed", "Thiếu dấu ngoặc kép"),
     ("q=a+OR", "OR cần có từ"),
     ("q=" + "a" * 600, "quá dài"),
     ("sort=random", "Cách sắp xếp 'random' không hợp lệ"),

@@ -1,26 +1,27 @@
 """The Whoosh index: the only package that imports whoosh.
 
-One document per notice and one per conclusion item (`kind`). Text is indexed two
-ways, both with positions: exact (NFC, lower case, diacritics kept) and folded (no
-diacritics, đ → d), so a query without diacritics still matches, and exact, phrase
-and compound-word matches (pyvi on the query, matched as phrases) rank higher. Item
-documents carry their notice's fields (dates, issuer, level, type, number, topics) for
-filtering and facets. Segments are written by `segments.py` (the same files as
-whoosh's own writer, about four times faster)."""
+One document per notice and one per conclusion item (`kind`), written as a group: a
+notice's items follow it in the same segment (the fast search path finds an item's
+notice by that). Text is indexed two ways, both with positions: exact (NFC, lower case,
+diacritics kept) and folded (no diacritics, đ → d), so a query without diacritics still
+matches, and exact, phrase and compound-word matches rank higher. The notice's header
+(type, number, issuer, title, meeting, presiding official, signer) is a field of its
+own. Item documents carry their notice's fields (dates, issuer, level, type, number,
+topics) for filtering and facets. Segments are written by `segments.py` (the same files
+as whoosh's own writer, about four times faster); `columnar.py` reads them back as
+arrays for searching."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 import threading
 import time
-from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import W3PerDocReader
@@ -30,7 +31,8 @@ from whoosh.writing import CLEAR, SegmentWriter
 from ..archive import StoredNotice
 from ..errors import IndexBusy, KetluanError
 from ..faults import checkpoint
-from ..normalize import FOLD_TABLE, fold
+from ..normalize import FOLD_TABLE, fold, normalize_line
+from .columnar import WHOOSH_LOCK, ByteLRU, POSTINGS_BUDGET, Snapshot
 from .segments import FastMpWriter, FastSegmentWriter, KeywordTerms, TextTerms
 
 
@@ -69,7 +71,8 @@ FAST_ANALYZERS = {
     "folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE),
     "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
     "number": KeywordTerms(lowercase=True),
-    **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "spelling")},
+    **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
+                                         "spelling")},
 }
 
 
@@ -100,6 +103,9 @@ def make_schema() -> Schema:
         doc_type=KEYWORD(commas=True, stored=True, sortable=True),
         topics=KEYWORD(commas=True, stored=True, sortable=True),
         addressees=KEYWORD(commas=True, stored=True),
+        presiding=KEYWORD(commas=True, stored=True),  # the official who chaired and concluded
+        signer=STORED(),
+        item_label=STORED(),  # the item's marker as printed: `1.`, `a)`, `Một là,`
         year=NUMERIC(stored=True, sortable=True, shift_step=0),  # one term: years are matched, not ranged
         date=_coarse_datetime(),
         deadline=_coarse_datetime(),
@@ -117,11 +123,21 @@ def make_schema() -> Schema:
 
 
 def number_keys(number: str) -> str:
-    """Every way a document number is typed: `447/TB-VPCP` → 447/tb-vpcp, 447, tb, vpcp."""
+    """Every way a document number is typed: `447/TB-VPCP` → 447-tb-vpcp, 447, tb, vpcp
+    (the whole number with its separators made alike, then its parts); `TƯ` is TW."""
     if not number:
         return ""
-    parts = [p for p in re.split(r"[-/.\s]+", fold(number)) if p]
-    return ",".join(dict.fromkeys([fold(number).replace(" ", ""), *parts]))
+    number = re.sub(r"T[ƯỨ](?!\w)", "TW", normalize_line(number).upper())
+    parts = [p for p in re.split(r"[\W_]+", fold(number).lower()) if p]
+    return ",".join(dict.fromkeys(["-".join(parts), *parts])) if parts else ""
+
+
+def _header(notice) -> str:
+    """What a notice is found by besides its text, weighted above it."""
+    people = [notice.presiding.name if notice.presiding else "", notice.presiding.position if notice.presiding else "",
+              notice.signer.name if notice.signer else ""]
+    return " ".join(filter(None, [notice.doc_type, notice.number, notice.issuer, notice.issuer_canonical,
+                                  notice.title, notice.meeting, notice.period, *people]))
 
 
 def documents(stored: StoredNotice) -> Iterator[dict]:
@@ -129,8 +145,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     notice = stored.notice
     date = notice.date
     when = dt.datetime(date.year, date.month, date.day) if date else None
-    header = " ".join(filter(None, [notice.doc_type, notice.number, notice.issuer, notice.issuer_canonical,
-                                    notice.title, notice.meeting, notice.period]))
+    header = _header(notice)
     common = dict(
         notice_id=stored.id, file_sha=stored.sha256, number=number_keys(notice.number),
         issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
@@ -141,9 +156,13 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
     body = notice.body
-    yield dict(common, id=stored.id, kind="notice", exact=body, folded=body,
-               spelling=spelling_terms(notice.title + "\n" + body), context_folded=header,
-               addressees=_keywords(a for i in notice.items for a in i.addressees), text=notice.title)
+    presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
+    signer = notice.signer.name if notice.signer and notice.signer.name else None
+    yield {k: v for k, v in dict(common, id=stored.id, kind="notice", exact=body, folded=body,
+                                 spelling=spelling_terms(notice.title + "\n" + body), context_folded=header,
+                                 addressees=_keywords(a for i in notice.items for a in i.addressees),
+                                 text=notice.title, presiding=presiding and presiding.replace(",", ";"),
+                                 signer=signer).items() if v is not None}
     for position, item in enumerate(notice.items):
         text = item.full_text
         doc = dict(common, id=f"{stored.id}#{position}", kind="item", item_position=position,
@@ -151,6 +170,8 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
                    addressees=_keywords(item.addressees), addressee_list=list(item.addressees), text=text)
         if item.number is not None:
             doc["item_number"] = item.number
+        if item.label:
+            doc["item_label"] = item.label
         if item.deadline:
             d = item.deadline.date
             doc["deadline"] = dt.datetime(d.year, d.month, d.day)
@@ -227,13 +248,12 @@ class Index:
             self.ix = windex.open_dir(str(self.path))
         else:
             self.ix = windex.create_in(str(self.path), make_schema())
-        self._local = threading.local()
         self._checked: tuple[int | None, bool] = (None, False)  # (generation, outdated?)
-        # Per index generation: filter doc sets (least recently used dropped) and
-        # per-field tables (facet values of each document, sort columns).
-        self._filters: OrderedDict[tuple, object] = OrderedDict()
-        self._tables: OrderedDict[tuple, object] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._searcher = None
+        self._snapshot: Snapshot | None = None
+        self._segments: dict = {}  # segment id → its arrays, kept while the segment is in the index
+        self._postings = ByteLRU(POSTINGS_BUDGET)
+        self._lock = threading.Lock()
 
     def outdated(self) -> bool:
         """Built by an older version (other fields): `ketluan reindex` rebuilds it.
@@ -252,21 +272,35 @@ class Index:
             self._checked = (generation, names != set(make_schema().names()))
         return self._checked[1]
 
+    def snapshot(self) -> Snapshot:
+        """The index as arrays for searching, shared by every thread: one searcher,
+        refreshed when a writer has committed, so searching goes on while the bulk
+        indexer runs and sees its commits."""
+        with self._lock:
+            with WHOOSH_LOCK:
+                searcher = self._searcher
+                if searcher is None:
+                    searcher = self.ix.searcher()
+                elif not searcher.up_to_date():
+                    try:
+                        searcher = searcher.refresh()  # reuses the segments that did not change
+                    except TypeError:  # whoosh cannot refresh a searcher of an empty index
+                        searcher = self.ix.searcher()
+            if self._snapshot is None or searcher is not self._searcher:
+                self._searcher = searcher
+                self._snapshot = Snapshot(searcher, self._segments, self._postings)
+                current = {a.segid for a, _ in self._snapshot.parts}
+                for segid in [s for s in self._segments if s not in current]:
+                    del self._segments[segid]
+            return self._snapshot
+
     @contextmanager
     def reading(self):
-        """A searcher kept per thread and refreshed when a writer has committed since,
-        so searching goes on while the bulk indexer runs and sees its commits."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self.ix.searcher()
-        elif not searcher.up_to_date():
-            try:
-                searcher = searcher.refresh()  # reuses the segments that did not change
-            except TypeError:  # whoosh cannot refresh a searcher of an empty index
-                searcher.close()
-                searcher = self.ix.searcher()
-        self._local.searcher = searcher
-        yield searcher
+        """The shared searcher, for whoosh calls outside the fast path (one thread at a
+        time: whoosh's readers share file positions)."""
+        searcher = self.snapshot().searcher
+        with WHOOSH_LOCK:
+            yield searcher
 
     @contextmanager
     def writer(self, timeout: float = 10.0, procs: int = 1, replace_all: bool = False):
@@ -281,10 +315,10 @@ class Index:
                 # file each: fewer files to create, and still even shares for each process.
                 writer = (FastMpWriter(self.ix, procs=procs, multisegment=True, batchsize=250,
                                        analyzers=FAST_ANALYZERS, limit_postings=MAX_POSTINGS_PER_PROCESS,
-                                       max_segment_docs=MAX_SEGMENT_DOCS)
+                                       max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START)
                           if procs > 1
                           else FastSegmentWriter(self.ix, analyzers=FAST_ANALYZERS, limit_postings=MAX_POSTINGS_SINGLE,
-                                                 max_segment_docs=MAX_SEGMENT_DOCS))
+                                                 max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START))
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -305,63 +339,15 @@ class Index:
             raise KetluanError(f"{len(failed)} index sub-writer(s) failed; run the same command again",
                                "Ghi chỉ mục song song bị lỗi; hãy chạy lại lệnh.")
 
-    def _cached(self, searcher, key: tuple, build, evictable: bool = True):
-        """A value computed once per index generation (segments never change). Filter
-        doc sets (`evictable`: each up to the size of the index) are kept for the
-        most recently used filters only; per-field tables (a few) always."""
-        generation = searcher.reader().generation()
-        store = self._filters if evictable else self._tables
-        full_key = (generation, *key)
-        with self._cache_lock:
-            if full_key in store:
-                store.move_to_end(full_key)
-                return store[full_key]
-        value = build()
-        with self._cache_lock:
-            for cache in (self._filters, self._tables):
-                for old in [k for k in cache if k[0] != generation]:
-                    del cache[old]
-            store[full_key] = value
-            while len(self._filters) > MAX_CACHED_FILTERS:
-                self._filters.popitem(last=False)
-        return value
-
-    def filter_docs(self, searcher, query) -> set[int]:
-        """The documents a filter query allows, cached: the same few filters (kind,
-        kind + level, ...) come back with every search."""
-        return self._cached(searcher, ("filter", repr(query)), lambda: set(searcher.docs_for_query(query)))
-
-    def value_counts(self, searcher, fieldname: str, docnums) -> dict[str, int]:
-        """Facet counts of a multi-valued keyword field (topics, addressees) over some
-        documents, from a document → values table built once per index generation.
-        (Whoosh's own overlapping facets rebuild that table on every query.)"""
-        values = self._cached(searcher, ("values", fieldname), lambda: _doc_values(searcher, fieldname),
-                              evictable=False)
-        counts: dict[str, int] = {}
-        for docnum in docnums:
-            for value in values.get(docnum, ()):
-                counts[value] = counts.get(value, 0) + 1
-        return counts
-
-    def column_values(self, searcher, fieldname: str) -> list:
-        """A sortable field's value for every document (by global number), once per
-        index generation: sorting a browse without words needs no query."""
-        def build():
-            reader = searcher.reader()
-            column = reader.column_reader(fieldname, translate=False)  # raw numbers sort the same
-            return [column[d] for d in range(reader.doc_count_all())]
-        return self._cached(searcher, ("column", fieldname), build, evictable=False)
-
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
 
     def kind_counts(self) -> dict[str, int]:
-        # doc_frequency() would still count deleted documents until segments merge.
-        with self.ix.searcher() as s:
-            return {k: len(s.search(wq.Term("kind", k), limit=None, scored=False)) for k in ("notice", "item")}
+        snap = self.snapshot()  # live documents only (whoosh's doc_frequency counts deleted ones)
+        return {"notice": snap.notices, "item": snap.items}
 
 
-MAX_CACHED_FILTERS = 16
+GROUP_START = ("kind", "notice")  # a notice's document starts its group
 # Postings a writer holds in memory before spilling them to a run file (~40 bytes each;
 # a 10k reindex peaked at 387 MB with 4 M, at 301 MB with 1 M, in the same time).
 MAX_POSTINGS_SINGLE = 1_000_000
@@ -390,15 +376,6 @@ def merge_when_many(writer, segments):
     return ordered[MERGE_AT_ONCE:]
 
 
-def _doc_values(searcher, fieldname: str) -> dict[int, tuple[str, ...]]:
-    lists: dict[int, list[str]] = {}
-    for term in searcher.reader().field_terms(fieldname):
-        for docnum in searcher.docs_for_query(wq.Term(fieldname, term)):
-            lists.setdefault(docnum, []).append(term)
-    shared: dict[tuple, tuple] = {}
-    return {d: shared.setdefault(tuple(v), tuple(v)) for d, v in lists.items()}
-
-
 def _end_sub_writers(writer) -> None:
     """Sub-writers of a cancelled or interrupted write wait for work that will not come,
     and Python waits for them at exit (Ctrl-C would hang): end them."""
@@ -421,9 +398,10 @@ class IndexWriter:
         for stored in notices:
             if replace and stored.sha256 not in new_files:
                 self._w.delete_by_term("notice_id", stored.id)
-            for doc in documents(stored):
-                self._w.add_document(**doc)
-                count += 1
+            with self._w.group():  # the notice and its items in one segment, in this order
+                for doc in documents(stored):
+                    self._w.add_document(**doc)
+                    count += 1
         return count
 
     def delete_notices(self, ids: Iterable[str]) -> None:
@@ -439,9 +417,3 @@ def for_rebuild(path: str | Path) -> Index:
         windex.create_in(str(index.path), make_schema())
         index = Index(path)
     return index
-
-
-# Query building blocks for search.py (so that search.py never imports whoosh).
-Term, And, Or, Not, Phrase, Every, AndMaybe = wq.Term, wq.And, wq.Or, wq.Not, wq.Phrase, wq.Every, wq.AndMaybe
-DateRange, NumericRange, NullQuery = wq.DateRange, wq.NumericRange, wq.NullQuery
-FieldFacet, Facets, FacetMap = sorting.FieldFacet, sorting.Facets, sorting.Count

@@ -250,7 +250,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
     fields, `_boost`/`_stored_*` keys (ignored, like every key starting with `_`)."""
 
     def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 4_000_000,
-                 max_segment_docs: int | None = None, **kwargs):
+                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None, **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings)
         self.analyzers = analyzers or {}
@@ -258,6 +258,9 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         # committed together. (whoosh assembles a segment's columns in memory when it
         # closes it: 104 MB for the 95,000 documents of a 10k reindex.)
         self.max_segment_docs = max_segment_docs
+        # (field, value) of the first document of a group (a notice, then its items): a
+        # new segment begins only there, so that a group stays in one segment.
+        self.group_start = group_start
         self.finished_segments: list = []
         unsupported = [name for name, field in self.schema.items() if field.vector or field.separate_spelling()]
         if unsupported:
@@ -266,6 +269,9 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
 
     def add_document(self, **fields):
         self._check_state()
+        if self.max_segment_docs and self.docnum - self.docbase >= self.max_segment_docs and \
+                (self.group_start is None or fields.get(self.group_start[0]) == self.group_start[1]):
+            self._next_segment()
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
@@ -295,8 +301,6 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self._added = True
         self.docnum += 1
         pool.spill_if_full()
-        if self.max_segment_docs and self.docnum - self.docbase >= self.max_segment_docs:
-            self._next_segment()
 
     def _next_segment(self) -> None:
         self.finished_segments.append(self._finalize_segment())
@@ -366,11 +370,18 @@ class FastMpWriter(_TermPoolWriting, MpWriter):
     FastSegmentWriter sub-writers; merges of old segments go through a TermPool too."""
 
     def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 2_000_000,
-                 max_segment_docs: int | None = None, **kwargs):
+                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None, **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings)
         self.subargs = dict(self.subargs, analyzers=analyzers, limit_postings=limit_postings,
-                            max_segment_docs=max_segment_docs)
+                            max_segment_docs=max_segment_docs, group_start=group_start)
+
+    def end_group(self):
+        """MpWriter sends its buffer to a sub-writer only between groups; with every
+        document in a group, that is when a group ends."""
+        super().end_group()
+        if not self._grouping and len(self.docbuffer) >= self.batchsize:
+            self._enqueue()
 
     def _commit(self, mergetype, optimize, merge):
         """MpWriter's multisegment commit, with each sub-writer sending a list of segments."""

@@ -1,0 +1,335 @@
+"""Compact arrays read from the Whoosh segments, for the fast search path.
+
+Whoosh stays the index of record; everything here is derived from its segment files
+and rebuilt from them. A segment never changes once written (only its deletions do),
+so what is read from it is kept per segment id:
+
+- a term's postings as numpy arrays (document numbers, term frequencies), read a
+  block at a time (whoosh's matchers step through them one posting at a time in
+  Python: 80 ms for 190,000 postings; as arrays they are read once and then cost
+  nothing);
+- each text field's lengths, the kind of each document and its notice (a notice's
+  items follow it in the same segment: `IndexWriter.add_notices` writes them as a
+  group), keyword values as codes, and the date columns.
+
+A `Snapshot` puts the segments of one searcher together with global document numbers.
+This leans on whoosh-reloaded's private block format (W3LeafMatcher's `_data` tuples and
+`_next_block`) and on `SegmentReader._segment`: whoosh-reloaded is pinned to the exact
+version these were written against, and tests/test_columnar.py checks every array
+against whoosh's own matchers."""
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.util.times import datetime_to_long
+from whoosh.util.numeric import byte_to_length
+
+LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
+POSTINGS_BUDGET = 96 * 2**20  # bytes of posting arrays kept, all segments together
+SNAPSHOT_BUDGET = 96 * 2**20  # bytes of masks and match results kept per index generation
+_EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+# Whoosh's readers seek and read shared file objects: one thread at a time.
+WHOOSH_LOCK = threading.RLock()
+
+
+def nbytes(value) -> int:
+    """Memory a cached value holds (numpy arrays and containers of them)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(nbytes(v) for v in value) + 64
+    if hasattr(value, "__dict__"):
+        return sum(nbytes(v) for v in vars(value).values()) + 64
+    return 64
+
+
+class ByteLRU:
+    """A least-recently-used cache bounded by the bytes its values hold."""
+
+    def __init__(self, budget: int):
+        self.budget, self.used = budget, 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        value = build()
+        size = nbytes(value)
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = (value, size)
+                self.used += size
+            while self.used > self.budget and len(self._items) > 1:
+                _, (_, old) = self._items.popitem(last=False)
+                self.used -= old
+        return value
+
+
+def date_key(day) -> int:
+    """The value a date column holds for midnight of `day` (a date or datetime)."""
+    import datetime as dt
+    if not isinstance(day, dt.datetime):
+        day = dt.datetime(day.year, day.month, day.day)
+    return datetime_to_long(day)
+
+
+def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of a term in one segment, without deleted-doc checks."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except Exception:  # whoosh raises TermNotFound (a KeyError) for an absent term
+        return _EMPTY
+    if not isinstance(matcher, W3LeafMatcher):  # not the format this was written against
+        ids = np.fromiter(matcher.all_ids(), np.int32)
+        matcher = reader.postings(fieldname, text)
+        weights = np.fromiter((w for _, w in matcher.items_as("weight")), np.float32)
+        return ids, weights
+    id_parts, weight_parts = [], []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        ids, weights = matcher._data[0], matcher._data[1]
+        count = matcher._blocklength
+        id_parts.append(np.cumsum(np.asarray(ids, np.int64)) if not matcher._byteids else np.asarray(ids, np.int64))
+        if weights is None:
+            weight_parts.append(np.ones(count, np.float32))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, np.float32))
+        else:
+            weight_parts.append(np.asarray(weights, np.float32))
+        matcher._next_block()
+    if not id_parts:
+        return _EMPTY
+    return np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts)
+
+
+class SegmentArrays:
+    """What the fast path reads from one segment, read once."""
+
+    def __init__(self, reader, postings_cache: ByteLRU):
+        self.reader = reader
+        self.n = reader.doc_count_all()
+        self.segid = reader._segment.segment_id()
+        self._postings = postings_cache
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._terms: dict[str, list[str]] = {}
+        kinds = self.postings("kind", "notice")[0]
+        self.is_notice = np.zeros(self.n, bool)
+        self.is_notice[kinds] = True
+        # Each document's notice: the last notice document at or before it.
+        starts = np.where(self.is_notice, np.arange(self.n, dtype=np.int32), -1)
+        self.parent = np.maximum.accumulate(starts) if self.n else starts
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        def read():
+            with WHOOSH_LOCK:
+                return read_postings(self.reader, fieldname, text)
+        return self._postings.get((self.segid, fieldname, text), read)
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        if fieldname not in self._lengths:
+            with WHOOSH_LOCK:
+                column = self.reader._perdoc._cached_reader(f"_{fieldname}_len", _lengths_column())
+                raw = np.fromiter((column[i] for i in range(self.n)), np.uint8, self.n) if column else \
+                    np.zeros(self.n, np.uint8)
+            self._lengths[fieldname] = LENGTHS[raw]
+        return self._lengths[fieldname]
+
+    def terms(self, fieldname: str) -> list[str]:
+        if fieldname not in self._terms:
+            with WHOOSH_LOCK:
+                self._terms[fieldname] = [t.decode("utf-8") if isinstance(t, bytes) else t
+                                          for t in self.reader.lexicon(fieldname)]
+        return self._terms[fieldname]
+
+    def column(self, fieldname: str) -> np.ndarray:
+        """A sortable numeric or date column as int64: dates as whoosh's microseconds
+        (`date_key`), numbers as themselves; no value: MISSING_DATE."""
+        if fieldname not in self._columns:
+            with WHOOSH_LOCK:
+                if self.reader.has_column(fieldname):
+                    column = self.reader.column_reader(fieldname, translate=False)
+                    raw = np.fromiter((column[i] for i in range(self.n)), np.uint64, self.n)
+                else:
+                    raw = np.full(self.n, np.iinfo(np.uint64).max, np.uint64)
+                field = self.reader.schema[fieldname]
+            self._columns[fieldname] = _decode_column(raw, field)
+        return self._columns[fieldname]
+
+    def deleted(self) -> np.ndarray:
+        segment = self.reader._segment
+        return np.fromiter(segment.deleted_docs(), np.int64) if segment.has_deletions() else np.zeros(0, np.int64)
+
+
+def _lengths_column():
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+    return LENGTHS_COLUMN
+
+
+def _decode_column(raw: np.ndarray, field) -> np.ndarray:
+    """Whoosh's raw column values: DATETIME as microseconds (2**64-1 for none), signed
+    NUMERIC shifted by 2**(bits-1) (its largest value for none)."""
+    from whoosh.fields import DATETIME
+    if isinstance(field, DATETIME):
+        missing = raw >= np.uint64(2**63)
+        values = raw.astype(np.int64)
+    else:
+        shift = 2 ** (field.bits - 1) if getattr(field, "signed", False) else 0
+        missing = raw >= np.uint64(2 ** field.bits - 1)
+        values = raw.astype(np.int64) - shift
+    values[missing] = MISSING_DATE
+    return values
+
+
+@dataclass
+class Keyword:
+    """A keyword field over the whole snapshot: its values and, as parallel arrays, every
+    (document, value code) pair."""
+    values: list[str]
+    docs: np.ndarray
+    codes: np.ndarray
+
+
+class Snapshot:
+    """The segments of one searcher as global arrays (built once per index generation;
+    the segments' own arrays are shared between generations)."""
+
+    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU):
+        with WHOOSH_LOCK:
+            leaves = searcher.reader().leaf_readers()
+        self.searcher = searcher
+        self.parts: list[tuple[SegmentArrays, int]] = []
+        for reader, offset in leaves:
+            if not hasattr(reader, "_segment"):  # an empty index's EmptyReader
+                continue
+            segid = reader._segment.segment_id()
+            arrays = segments.get(segid)
+            if arrays is None or arrays.n != reader.doc_count_all():
+                arrays = segments[segid] = SegmentArrays(reader, postings_cache)
+            else:
+                arrays.reader = reader  # the newer reader (same files)
+            self.parts.append((arrays, offset))
+        self.n = sum(a.n for a, _ in self.parts)
+        self.live = np.ones(self.n, bool)
+        for arrays, offset in self.parts:
+            self.live[arrays.deleted() + offset] = False
+        self.is_notice = self._concat(lambda a: a.is_notice, bool) & self.live
+        self.is_item = ~self._concat(lambda a: a.is_notice, bool) & self.live
+        self.parent = (np.concatenate([np.where(a.parent >= 0, a.parent + o, -1).astype(np.int32) for a, o in self.parts])
+                       if self.parts else np.zeros(0, np.int32))
+        self.notices = int(self.is_notice.sum())
+        self.items = int(self.is_item.sum())
+        self._cache = ByteLRU(SNAPSHOT_BUDGET)
+        self._tables: dict = {}  # per-field tables, never evicted
+        self._lock = threading.Lock()
+
+    def _concat(self, get, dtype) -> np.ndarray:
+        if not self.parts:
+            return np.zeros(0, dtype)
+        return np.concatenate([get(a).astype(dtype) for a, _ in self.parts])
+
+    def cached(self, key, build):
+        return self._cache.get(key, build)
+
+    def table(self, key, build):
+        """A per-field table (lengths, columns, keyword codes): a few, kept."""
+        with self._lock:
+            if key in self._tables:
+                return self._tables[key]
+        value = build()
+        with self._lock:
+            self._tables[key] = value
+        return value
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Live postings of a term, by global document number."""
+        def build():
+            ids, weights = [], []
+            for arrays, offset in self.parts:
+                i, w = arrays.postings(fieldname, text)
+                ids.append(i + offset if offset else i)
+                weights.append(w)
+            if not ids:
+                return np.zeros(0, np.int32), np.zeros(0, np.float32)
+            i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
+            keep = self.live[i]
+            return i[keep], w[keep]
+        return build()
+
+    def lengths(self, fieldname: str) -> np.ndarray:
+        return self.table(("lengths", fieldname), lambda: self._concat(lambda a: a.lengths(fieldname), np.float32))
+
+    def average_length(self, fieldname: str, kind_mask: np.ndarray) -> float:
+        def build():
+            lengths = self.lengths(fieldname)[kind_mask]
+            return float(lengths.mean()) if len(lengths) else 1.0
+        return self.table(("avg", fieldname, kind_mask is self.is_notice), build) or 1.0
+
+    def column(self, fieldname: str) -> np.ndarray:
+        return self.table(("column", fieldname), lambda: self._concat(lambda a: a.column(fieldname), np.int64))
+
+    def keyword(self, fieldname: str) -> Keyword:
+        """Every value of a keyword field and its live documents."""
+        def build():
+            values = sorted({t for arrays, _ in self.parts for t in arrays.terms(fieldname)})
+            docs, codes = [], []
+            for code, value in enumerate(values):
+                ids, _ = self.postings(fieldname, value)
+                docs.append(ids)
+                codes.append(np.full(len(ids), code, np.int32))
+            if not docs:
+                return Keyword([], np.zeros(0, np.int32), np.zeros(0, np.int32))
+            return Keyword(values, np.concatenate(docs), np.concatenate(codes))
+        return self.table(("keyword", fieldname), build)
+
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, bool)
+        out[ids] = True
+        return out
+
+    def term_mask(self, fieldname: str, text: str) -> np.ndarray:
+        return self.cached(("mask", fieldname, text), lambda: self.mask(self.postings(fieldname, text)[0]))
+
+    def idf(self, df: int, total: int) -> float:
+        """BM25's idf (whoosh's form), never negative."""
+        return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+    def stored(self, docnum: int) -> dict:
+        with WHOOSH_LOCK:
+            return self.searcher.stored_fields(int(docnum))
+
+    def phrase_matches(self, fieldname: str, words: list[str], docnums: np.ndarray) -> np.ndarray:
+        """Which of the (sorted, global) documents hold the words next to each other, in
+        order: whoosh's phrase matcher, advanced to each document in turn."""
+        found = np.zeros(len(docnums), bool)
+        if len(words) < 2 or not len(docnums):
+            return found
+        query = wq.Phrase(fieldname, words)
+        with WHOOSH_LOCK:
+            for sub, offset in self.searcher.leaf_searchers():
+                end = offset + sub.reader().doc_count_all()
+                inside = np.nonzero((docnums >= offset) & (docnums < end))[0]
+                if not len(inside):
+                    continue
+                matcher = query.matcher(sub)
+                for position in inside:
+                    local = int(docnums[position] - offset)
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < local:
+                        matcher.skip_to(local)
+                        if not matcher.is_active():
+                            break
+                    found[position] = matcher.id() == local
+        return found

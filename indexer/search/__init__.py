@@ -1,0 +1,213 @@
+"""SearchRequest → SearchResult: the search path, one module per step.
+
+    query.py    text → clauses (words, phrases, abbreviations, numbers, OR, -)
+    match.py    clauses and filters → boolean arrays over the documents (exact counts)
+    score.py    BM25F for every match at once; adjacency boosts for the best few hundred
+    facets.py   facet counts over the matches
+    page.py     stored fields, matched items and snippets for the page shown
+    suggest.py  "did you mean"
+
+Everything runs over `index.snapshot()`: posting lists and columns read once from the
+Whoosh segments into numpy arrays (`indexer/index/columnar.py`); this package never
+imports whoosh.
+
+The default view lists notices, one hit per notice, each with the items that match
+(`matched_items`); `kind="item"` lists conclusion items instead."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import BadQuery
+from . import facets as facet_counts
+from . import match, score
+from .facets import FACET_FIELDS, UNKNOWN
+from .page import Hit, MatchedItem, bodies, build_hit, highlight, matched_item, notice_items, snippet
+from .query import MAX_QUERY_CHARS, ParsedQuery, highlight_terms, parse_query
+from .suggest import suggest
+
+MAX_LIMIT = 200
+SORTS = ("relevance", "newest", "oldest", "deadline")
+KINDS = ("notice", "item")
+MATCHED_ITEMS_SHOWN = 20  # per notice hit, in the API (the page shows 3)
+
+__all__ = ["SearchRequest", "SearchResult", "Hit", "MatchedItem", "search", "validate", "snippet", "highlight",
+           "query_terms", "result_to_dict", "MAX_LIMIT", "MAX_QUERY_CHARS", "SORTS", "KINDS", "FACET_FIELDS",
+           "UNKNOWN", "BadQuery"]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    body: str = ""
+    level: str = ""
+    topic: str = ""
+    doc_type: str = ""
+    year: int | None = None
+    addressee: str = ""
+    presiding: str = ""
+    due_from: dt.date | None = None  # an item's deadline (a notice: any of its items')
+    due_to: dt.date | None = None
+    kind: str = "notice"
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    request: SearchRequest
+    total: int  # notices (items in the item view)
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    partial: bool = False  # no hit has every word: best partial matches shown instead
+    terms: tuple = ()
+    suggestion: str = ""  # "did you mean": the query with its likely diacritics
+    notes: tuple[str, ...] = ()  # what was read differently from how it was typed
+
+
+def validate(request: SearchRequest) -> None:
+    if request.sort not in SORTS:
+        raise BadQuery(f"unknown sort '{request.sort}'", f"Cách sắp xếp '{request.sort}' không hợp lệ.")
+    if request.kind not in KINDS:
+        raise BadQuery(f"unknown result kind '{request.kind}'", f"Loại kết quả '{request.kind}' không hợp lệ.")
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise BadQuery(f"limit must be between 1 and {MAX_LIMIT}", f"Số kết quả mỗi trang phải từ 1 đến {MAX_LIMIT}.")
+    if not 1 <= request.page <= 10_000:
+        raise BadQuery("page must be a positive number", "Số trang phải là số dương.")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise BadQuery("the start date is after the end date", "Ngày bắt đầu sau ngày kết thúc.")
+    if request.due_from and request.due_to and request.due_from > request.due_to:
+        raise BadQuery("the deadline window starts after it ends", "Khoảng thời hạn có ngày bắt đầu sau ngày kết thúc.")
+
+
+def search(index, request: SearchRequest) -> SearchResult:
+    validate(request)
+    parsed = parse_query(request.q)
+    snap = index.snapshot()
+    allowed = match.filter_mask(snap, request)
+    if parsed.empty:
+        return _browse(snap, allowed, request, highlight_terms(parsed), parsed)
+    covered, own, matches = match.coverage(snap, parsed.clauses)
+    excluded = match.excluded_mask(snap, parsed.excluded) if parsed.excluded else None
+    n = len(parsed.clauses)
+    partial = False
+    need = parsed.minimum_should_match() if n else 0
+    matching = _matching(allowed, covered, excluded, need)
+    if n and not (matching & (covered >= n)).any():
+        partial = True  # no document has every word: the best partial matches
+        if not matching.any() and n > 1:
+            matching = _matching(allowed, covered, excluded, 1)
+    total = int(matching.sum())
+    found = facet_counts.counts(snap, matching)
+    with index.reading() as searcher:
+        hint = suggest(searcher, request.q, misspelt=total == 0 or partial)
+    terms = highlight_terms(parsed, hint)
+    hits = _ranked_page(index, snap, parsed, request, matching, covered, own, matches, excluded, terms) \
+        if total and (request.page - 1) * request.limit < total else ()
+    return SearchResult(request, total, hits, found, partial, terms, hint, parsed.notes)
+
+
+def _matching(allowed, covered, excluded, need: int) -> np.ndarray:
+    out = allowed & (covered >= need) if need else allowed.copy()
+    if excluded is not None:
+        out &= ~excluded
+    return out
+
+
+def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, matching, covered, own, matches,
+                 excluded, terms) -> tuple[Hit, ...]:
+    n = len(parsed.clauses)
+    raw = score.clause_scores(snap, parsed, matches) if n else np.zeros(snap.n, np.float32)
+    bonus = score.number_bonus(snap, parsed)
+    if bonus is not None:
+        raw = raw + bonus
+    raw = raw * score.coverage_factor(covered, n)
+    # items that match on their own text (not only through their notice's header)
+    item_ok = snap.is_item & (covered >= max(parsed.minimum_should_match(), 1)) & (own > 0)
+    if excluded is not None:
+        item_ok &= ~excluded
+    if request.kind == "notice":
+        ranked, _ = score.combine_with_items(snap, raw, item_ok)
+    else:
+        ranked = raw
+    candidates = np.nonzero(matching)[0]
+    start = (request.page - 1) * request.limit
+    if request.sort == "relevance":
+        best = score.top(candidates, ranked, max(score.TOP_K, start + request.limit))
+        head = best[:score.TOP_K]
+        boosted = ranked[head] * score.adjacency_boosts(snap, parsed, head)
+        order = np.lexsort((head, -boosted))
+        page_docs = np.concatenate([head[order], best[score.TOP_K:]])[start:start + request.limit]
+        final = dict(zip(head.tolist(), boosted.tolist()))
+    else:
+        page_docs = _sorted(snap, candidates, request)[start:start + request.limit]
+        final = {}
+    texts = bodies(index.path, [snap.stored(d)["notice_id"] for d in page_docs]) \
+        if request.kind == "notice" else {}
+    hits = []
+    for docnum in page_docs.tolist():
+        value = final.get(docnum, float(ranked[docnum]))
+        missing = tuple(c.text for c, m in zip(parsed.clauses, matches) if not m.anywhere[docnum]) \
+            if covered[docnum] < n else ()
+        if request.kind == "notice":
+            items = notice_items(snap, docnum)
+            items = items[item_ok[items]]
+            items = items[np.lexsort((items, -raw[items]))][:MATCHED_ITEMS_SHOWN]
+            shown = [matched_item(snap, d, raw[d], terms) for d in items.tolist()]
+            nid = snap.stored(docnum)["notice_id"]
+            hits.append(build_hit(snap, docnum, value, terms, shown, texts.get(nid), missing))
+        else:
+            hits.append(build_hit(snap, docnum, value, terms, missing=missing))
+    return tuple(hits)
+
+
+def _sorted(snap, candidates: np.ndarray, request: SearchRequest) -> np.ndarray:
+    """Candidates by date (newest / oldest) or deadline (soonest), undated last."""
+    column = snap.column("deadline" if request.sort == "deadline" else "date")[candidates]
+    if request.sort == "newest":
+        from ..index.columnar import MISSING_DATE
+        keys = np.where(column == MISSING_DATE, np.iinfo(np.int64).min, column)
+        return candidates[np.lexsort((candidates, -keys))]
+    return candidates[np.lexsort((candidates, column))]
+
+
+def _browse(snap, allowed, request: SearchRequest, terms, parsed) -> SearchResult:
+    """Filters and sort without words: every allowed document, newest first unless
+    another order is asked for."""
+    candidates = np.nonzero(allowed)[0]
+    ordered = _sorted(snap, candidates, request if request.sort != "relevance" else
+                      SearchRequest(sort="newest"))
+    start = (request.page - 1) * request.limit
+    hits = tuple(build_hit(snap, d, 0.0, terms) for d in ordered[start:start + request.limit].tolist())
+    return SearchResult(request, len(candidates), hits, facet_counts.counts(snap, allowed), False, terms, "",
+                        parsed.notes)
+
+
+def query_terms(q: str) -> tuple:
+    """The word sequences of a query to highlight; none for a query that does not parse."""
+    try:
+        return highlight_terms(parse_query(q))
+    except BadQuery:
+        return ()
+
+
+def result_to_dict(result: SearchResult) -> dict:
+    """The JSON form shared by the CLI and the web API."""
+    from ..model import to_dict
+    return {
+        "total": result.total,
+        "kind": result.request.kind,
+        "partial": result.partial,
+        "page": result.request.page,
+        "limit": result.request.limit,
+        "pages": max(1, -(-result.total // result.request.limit)),
+        "hits": [to_dict(h) for h in result.hits],
+        "facets": result.facets,
+        "suggestion": result.suggestion or None,
+        "notes": list(result.notes),
+    }

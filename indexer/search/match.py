@@ -1,0 +1,135 @@
+"""Which documents match, as boolean arrays over the snapshot's documents: each
+clause's documents (from cached posting arrays), how many clauses each document
+covers, the filters. Counting and facets are exact: every matching document is in
+these arrays, nothing is sampled."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..normalize import fold
+from .facets import UNKNOWN
+from .query import Clause, Form
+
+TEXT_FIELDS = ("folded", "context_folded")  # where a word may be: the text, or the notice's header
+# Above this many candidates a quoted phrase is matched by its words alone (the
+# adjacency still ranks): checking positions costs ~20 µs a document in whoosh.
+PHRASE_CHECK_MAX = 50_000
+
+
+@dataclass
+class ClauseMatch:
+    anywhere: np.ndarray  # bool per document: the clause matches in the text or the header
+    own_text: np.ndarray  # ... in the document's own text (an item's, not its notice header)
+    number: np.ndarray  # ... the document's own number
+
+
+def word_docs(snap, word: str, fieldname: str) -> np.ndarray:
+    return snap.postings(fieldname, fold(word))[0]
+
+
+def form_mask(snap, form: Form, fields: tuple[str, ...]) -> np.ndarray:
+    """Documents holding every word of the form in one of `fields` (a quoted phrase:
+    next to each other, in the folded text)."""
+    key = ("form", form, fields)
+
+    def build():
+        mask = None
+        for word in form.words:
+            word_mask = np.zeros(snap.n, bool)
+            for fieldname in fields:
+                word_mask[word_docs(snap, word, fieldname)] = True
+            mask = word_mask if mask is None else mask & word_mask
+        if mask is None:
+            return np.zeros(snap.n, bool)
+        if form.adjacent and len(form.words) > 1:
+            candidates = np.nonzero(mask)[0]
+            if len(candidates) <= PHRASE_CHECK_MAX:
+                together = snap.phrase_matches("folded", [fold(w) for w in form.words], candidates)
+                mask = np.zeros(snap.n, bool)
+                mask[candidates[together]] = True
+        return mask
+    return snap.cached(key, build)
+
+
+def clause_match(snap, clause: Clause) -> ClauseMatch:
+    def build():
+        anywhere = np.zeros(snap.n, bool)
+        own = np.zeros(snap.n, bool)
+        for form in clause.forms:
+            own |= form_mask(snap, form, ("folded",))
+            anywhere |= form_mask(snap, form, TEXT_FIELDS)
+        number = np.zeros(snap.n, bool)
+        for key in clause.number_keys:
+            number |= snap.term_mask("number", key)
+        return ClauseMatch(anywhere | number, own, number)
+    return snap.cached(("clause", clause), build)
+
+
+def coverage(snap, clauses) -> tuple[np.ndarray, np.ndarray, list[ClauseMatch]]:
+    """(clauses matched anywhere, clauses matched in the document's own text, the
+    matches) per document."""
+    covered = np.zeros(snap.n, np.uint8)
+    own = np.zeros(snap.n, np.uint8)
+    matches = []
+    for clause in clauses:
+        m = clause_match(snap, clause)
+        covered += m.anywhere
+        own += m.own_text | m.number
+        matches.append(m)
+    return covered, own, matches
+
+
+def excluded_mask(snap, clauses) -> np.ndarray:
+    """Documents holding any excluded clause; a notice is left out with all its items
+    when its text holds it."""
+    mask = np.zeros(snap.n, bool)
+    for clause in clauses:
+        mask |= clause_match(snap, clause).anywhere
+    if mask.any():
+        notices = np.unique(snap.parent[mask & snap.is_notice])
+        mask |= np.isin(snap.parent, notices)
+    return mask
+
+
+def filter_mask(snap, request) -> np.ndarray:
+    """The documents of the request's kind that pass its filters (cached per request's
+    filters: the same few come back with every search)."""
+    key = ("filter", request.kind, request.date_from, request.date_to, request.body, request.level,
+           request.topic, request.doc_type, request.year, request.addressee, request.presiding,
+           request.due_from, request.due_to)
+    return snap.cached(key, lambda: _filter_mask(snap, request))
+
+
+def _filter_mask(snap, request) -> np.ndarray:
+    mask = (snap.is_notice if request.kind == "notice" else snap.is_item).copy()
+    if request.date_from or request.date_to:
+        mask &= _in_range(snap.column("date"), request.date_from, request.date_to)
+    if request.body == UNKNOWN:  # the facet's "(không rõ)": notices whose issuer was not found
+        mask[snap.keyword("issuer").docs] = False
+    for value, fieldname in ((request.body if request.body != UNKNOWN else "", "issuer"), (request.level, "level"), (request.topic, "topics"),
+                             (request.doc_type, "doc_type"), (request.presiding, "presiding"),
+                             (request.addressee.replace(",", ";"), "addressees")):
+        if value:
+            mask &= snap.term_mask(fieldname, value)
+    if request.year:
+        mask &= snap.column("year") == request.year
+    if request.due_from or request.due_to:
+        due = snap.is_item & _in_range(snap.column("deadline"), request.due_from, request.due_to)
+        if request.kind == "notice":  # notices with an item due in the window
+            mask &= np.isin(np.arange(snap.n), snap.parent[due])
+        else:
+            mask &= due
+    return mask
+
+
+def _in_range(values: np.ndarray, start: dt.date | None, end: dt.date | None) -> np.ndarray:
+    from ..index.columnar import MISSING_DATE, date_key
+    ok = values != MISSING_DATE
+    if start:
+        ok &= values >= date_key(start)
+    if end:
+        ok &= values < date_key(end + dt.timedelta(days=1))
+    return ok

@@ -1,0 +1,166 @@
+"""Ranking: BM25F computed for every matching document at once (numpy over the
+cached posting arrays), then the adjacency boosts for the top few hundred only.
+
+A document's score is the sum, over the query's clauses, of its best form's word
+scores. A word scores in three places:
+- the text (folded, no diacritics), weight 1;
+- the header (type, number, issuer, title, meeting, presiding official, signer),
+  weight HEADER_WEIGHT: a word of the title counts more than one of the body;
+- the exact text, when the query word carries diacritics, weight EXACT_WEIGHT: `bảo`
+  ranks a notice with `bảo` above one with only `báo`.
+A document number clause that is the notice's own number adds NUMBER_WEIGHT × its
+idf: the notice bearing `318-TB/HU` ranks above the notices citing it.
+Documents covering fewer clauses than the query has (long queries) are scaled by the
+share they cover, squared.
+
+Notices (the default view) combine their own score and their best item's:
+`max(notice, item) + ITEM_SHARE × min(notice, item)` — a notice is found by anything
+in it, and one whose single item says it all is not beaten by a long notice that
+mentions each word once somewhere.
+
+Then, for the TOP_K best only: the query's words standing together in that order
+(×PHRASE_BOOST), with their diacritics (×EXACT_PHRASE_BOOST), and each compound word
+of the query (pyvi) together (×COMPOUND_BOOST); long queries also count adjacent
+pairs of query words found together."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..normalize import fold, has_diacritics
+from .match import ClauseMatch
+from .query import ParsedQuery, compound_words
+
+K1, B = 1.2, 0.75
+HEADER_WEIGHT = 2.0
+EXACT_WEIGHT = 0.6
+NUMBER_WEIGHT = 6.0
+ITEM_SHARE = 0.5
+TOP_K = 200
+PHRASE_BOOST = 1.5
+EXACT_PHRASE_BOOST = 1.15
+COMPOUND_BOOST = 0.3  # shared by the query's compounds: ×(1 + 0.3 × share together)
+PAIR_BOOST = 0.3  # long queries: ×(1 + 0.3 × share of adjacent pairs together)
+
+
+def word_scores(snap, word: str, into: np.ndarray) -> None:
+    """Adds one query word's BM25F to every document holding it."""
+    folded = fold(word)
+    _add(snap, into, "folded", folded, 1.0)
+    _add(snap, into, "context_folded", folded, HEADER_WEIGHT)
+    if has_diacritics(word):
+        _add(snap, into, "exact", word, EXACT_WEIGHT)
+
+
+def _add(snap, into: np.ndarray, fieldname: str, text: str, weight: float) -> None:
+    ids, tf = snap.postings(fieldname, text)
+    if not len(ids):
+        return
+    notice = snap.is_notice[ids]
+    df_notice = int(notice.sum())
+    df_item = len(ids) - df_notice
+    idf = np.where(notice, snap.idf(df_notice, max(snap.notices, 1)), snap.idf(df_item, max(snap.items, 1)))
+    lengths = snap.lengths(fieldname)[ids]
+    if not lengths.any():
+        norm = 1.0
+    else:
+        average = np.where(notice, snap.average_length(fieldname, snap.is_notice),
+                           snap.average_length(fieldname, snap.is_item))
+        norm = 1 - B + B * lengths / average
+    into[ids] += (weight * idf * tf * (K1 + 1) / (tf + K1 * norm)).astype(np.float32)
+
+
+def clause_scores(snap, parsed: ParsedQuery, matches: list[ClauseMatch]) -> np.ndarray:
+    """Every document's score before the adjacency boosts (cached per clause)."""
+    total = np.zeros(snap.n, np.float32)
+    for clause, match in zip(parsed.clauses, matches):
+        total += snap.cached(("score", clause), lambda c=clause, m=match: _clause_score(snap, c, m))
+    return total
+
+
+def _clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
+    best = np.zeros(snap.n, np.float32)
+    for form in clause.forms:
+        score = np.zeros(snap.n, np.float32)
+        for word in form.words:
+            word_scores(snap, word, score)
+        np.maximum(best, score, out=best)
+    for key in clause.number_keys:
+        ids = snap.postings("number", key)[0]
+        best[ids] += NUMBER_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
+    return best * match.anywhere
+
+
+def number_bonus(snap, parsed: ParsedQuery) -> np.ndarray | None:
+    """Plain words that are parts of a notice's own number (`318 TB HU`, `TB 623`):
+    the notice whose number holds them all ranks first."""
+    words = [fold(c.words[0]) for c in parsed.clauses if len(c.words) == 1 and not c.number_keys]
+    if not words or not any(w.isdigit() for w in words):
+        return None
+    hits = np.zeros(snap.n, np.uint8)
+    digit_hits = np.zeros(snap.n, np.uint8)
+    digits = [w for w in words if w.isdigit()]
+    for word in words:
+        ids = snap.postings("number", word)[0]
+        hits[ids] += 1
+        if word.isdigit():
+            digit_hits[ids] += 1
+    bonus = np.zeros(snap.n, np.float32)
+    rarest = min(snap.idf(len(snap.postings("number", w)[0]), max(snap.notices, 1)) for w in digits)
+    bonus[(hits >= min(len(words), 2)) & (digit_hits == len(digits))] = NUMBER_WEIGHT * rarest
+    return bonus
+
+
+def coverage_factor(covered: np.ndarray, clauses: int) -> np.ndarray:
+    if clauses <= 1:
+        return np.ones(len(covered), np.float32)
+    return (covered.astype(np.float32) / clauses) ** 2
+
+
+def combine_with_items(snap, score: np.ndarray, item_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each notice's combined score, each notice's best item score)."""
+    best_item = np.zeros(snap.n, np.float32)
+    items = np.nonzero(item_ok)[0]
+    if len(items):
+        np.maximum.at(best_item, snap.parent[items], score[items])
+    high = np.maximum(score, best_item)
+    low = np.minimum(score, best_item)
+    return high + ITEM_SHARE * low, best_item
+
+
+def top(candidates: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """The k best candidates (document numbers), best first; ties by document order."""
+    if len(candidates) > k:
+        part = np.argpartition(-score[candidates], k - 1)[:k]
+        candidates = candidates[part]
+    order = np.lexsort((candidates, -score[candidates]))
+    return candidates[order]
+
+
+def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarray:
+    """A factor ≥ 1 for each of the (top) documents: the query's words together."""
+    factor = np.ones(len(docnums), np.float32)
+    singles = parsed.singles
+    if len(singles) < 2 or not len(docnums):
+        return factor
+    order = np.argsort(docnums)
+    sorted_docs = docnums[order]
+
+    def together(words, fieldname="folded") -> np.ndarray:
+        found = snap.phrase_matches(fieldname, list(words), sorted_docs)
+        out = np.zeros(len(docnums), bool)
+        out[order] = found
+        return out
+
+    whole = together([fold(w) for w in singles])
+    factor *= np.where(whole, PHRASE_BOOST, 1.0).astype(np.float32)
+    if any(has_diacritics(w) for w in singles):
+        factor *= np.where(together(singles, "exact"), EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
+    compounds = [c for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
+    if compounds:
+        share = sum(together([fold(w) for w in c]).astype(np.float32) for c in compounds) / len(compounds)
+        factor *= 1 + COMPOUND_BOOST * share
+    if len(singles) >= 4:
+        pairs = list(zip(singles, singles[1:]))
+        share = sum(together([fold(a), fold(b)]).astype(np.float32) for a, b in pairs) / len(pairs)
+        factor *= 1 + PAIR_BOOST * share
+    return factor

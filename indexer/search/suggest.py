@@ -1,0 +1,96 @@
+"""'Did you mean': a query typed without diacritics gets its likely diacritics back,
+learnt from the archive's own words and word pairs; a misspelt word that the archive
+does not have is replaced by its most common close word."""
+from __future__ import annotations
+
+import math
+import re
+
+from .. import index as ix
+from ..normalize import fold, has_diacritics
+from .query import MAX_QUERY_CHARS, _CONTROL
+
+_PLAIN_WORD = re.compile(r"[a-z]+")
+
+
+def suggest(searcher, q: str, misspelt: bool = False) -> str:
+    """For a query typed without diacritics, its most likely diacritised form according
+    to the archive itself (`giai phong mat bang` → `giải phóng mặt bằng`). When the
+    query found nothing (`misspelt`), words the archive does not have are first
+    replaced by the closest ones it has (`giai phong mat bnag`). "" when there is
+    nothing better to offer."""
+    if not q or len(q) > MAX_QUERY_CHARS:
+        return ""
+    tokens = re.findall(r"\S+", _CONTROL.sub(" ", q))
+    changed = False
+    if misspelt:
+        tokens, changed = _corrected(searcher, tokens)
+    if has_diacritics(" ".join(tokens)):
+        return " ".join(tokens) if changed else ""
+    words = [t.lower() for t in tokens]
+    if not any(_PLAIN_WORD.fullmatch(w) for w in words):
+        return ""
+    choice = _best_spelling(searcher, words)
+    suggestion = " ".join(c or t for c, t in zip(choice, tokens))
+    if changed:
+        return suggestion
+    return suggestion if has_diacritics(suggestion) and fold(suggestion).lower() == fold(q).lower() else ""
+
+
+def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
+    """Each plain word the archive lacks, replaced by its most common close word."""
+    out, changed = [], False
+    for token in tokens:
+        word = fold(token).lower()
+        if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(searcher, word):
+            close = ix.close_words(searcher, word, maxdist=2)
+            ranked = sorted((_edit_distance(word, w), -n, w) for w, n in close.items())
+            if ranked and ranked[0][0] <= (1 if len(word) < 5 else 2):
+                token = ranked[0][2]
+                changed = True
+        out.append(token)
+    return out, changed
+
+
+def _written_forms(searcher, word: str) -> dict[str, int]:
+    """The ways the archive writes a word, without the all-capitals forms of headings
+    (`ĐẢNG ỦY`) unless there is nothing else."""
+    forms = ix.spelling_counts(searcher, word)
+    mixed = {f: n for f, n in forms.items() if not (f.isupper() and len(f) > 1)}
+    return mixed or forms
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits between two words, a swap of neighbours counting as one (`bnag` → `bang`)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def _best_spelling(searcher, words: list[str]) -> list[str | None]:
+    """Viterbi over each word's written forms, scored by how many notices write the
+    form (unigram) and the pair with the previous word (bigram)."""
+    options = [_written_forms(searcher, w) if _PLAIN_WORD.fullmatch(w) else {} for w in words]
+    best: dict[str | None, tuple[float, list]] = {None: (0.0, [])}
+    for i, forms in enumerate(options):
+        if not forms:
+            best = {None: (max(score for score, _ in best.values()),
+                           max(best.values(), key=lambda v: v[0])[1] + [None])}
+            continue
+        pairs = ix.spelling_counts(searcher, f"{words[i - 1]} {words[i]}") if i and options[i - 1] else {}
+        new: dict[str | None, tuple[float, list]] = {}
+        for form, count in forms.items():
+            candidates = []
+            for prev, (score, path) in best.items():
+                together = pairs.get(f"{prev} {form}", 0) if prev else 0
+                candidates.append((score + math.log1p(count) + 3 * math.log1p(together), path + [form]))
+            new[form] = max(candidates, key=lambda c: c[0])
+        best = new
+    return max(best.values(), key=lambda v: v[0])[1]

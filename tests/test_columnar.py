@@ -1,0 +1,105 @@
+"""indexer/index/columnar.py reads whoosh's private segment format: every array it
+builds must equal what whoosh's own readers and matchers give, on an index of several
+segments with deletions (the corpus, 120 generated notices, then one file replaced)."""
+import shutil
+import sys
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from conftest import CORPUS, ROOT
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    from indexer.index import Index
+    from indexer.ingest import ingest
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+    tmp = tmp_path_factory.mktemp("columnar")
+    generate.generate(tmp / "generated", 120, seed=7)
+    src = tmp / "corpus"
+    src.mkdir()
+    for name in ("001_tb_thi_uy_ben_cat.txt", "002_ubnd_huyen_ket_luan.txt", "005_hai_thong_bao.txt"):
+        shutil.copy(CORPUS / name, src / name)
+    root = tmp / "data"
+    ingest([src], root, jobs=1)
+    ingest([tmp / "generated"], root, jobs=2)  # more segments, from two processes
+    (src / "002_ubnd_huyen_ket_luan.txt").write_text((CORPUS / "003_tinh_uy_sections.txt").read_text())
+    ingest([src], root, jobs=1)  # a changed file: its old documents are deleted
+    index = Index(root / "index")
+    assert len(index.ix._segments()) >= 3
+    return index
+
+
+def whoosh_docs(searcher, query) -> list[int]:
+    return sorted(searcher.docs_for_query(query))
+
+
+@pytest.mark.parametrize("fieldname, text", [("folded", "dang"), ("folded", "giai"), ("exact", "đảng"),
+                                             ("context_folded", "uy"), ("kind", "item"), ("topics", "y-te"),
+                                             ("number", "tb"), ("folded", "khongcotu")])
+def test_postings_are_whooshs(index, fieldname, text):
+    snap = index.snapshot()
+    ids, weights = snap.postings(fieldname, text)
+    with index.reading() as searcher:
+        assert ids.tolist() == whoosh_docs(searcher, wq.Term(fieldname, text))
+        expected = {}
+        for sub, offset in searcher.leaf_searchers():
+            if text.encode() in set(sub.reader().lexicon(fieldname)):
+                m = sub.reader().postings(fieldname, text)
+                while m.is_active():
+                    if not sub.reader().is_deleted(m.id()):
+                        expected[m.id() + offset] = m.weight()
+                    m.next()
+    assert dict(zip(ids.tolist(), weights.tolist())) == expected
+
+
+def test_lengths_kinds_and_parents_are_whooshs(index):
+    snap = index.snapshot()
+    with index.reading() as searcher:
+        reader = searcher.reader()
+        for docnum in range(snap.n):
+            assert snap.lengths("folded")[docnum] == (reader.doc_field_length(docnum, "folded") or 0)
+            if not snap.live[docnum]:
+                assert reader.is_deleted(docnum)
+                continue
+            stored = reader.stored_fields(docnum)
+            assert snap.is_notice[docnum] == (stored["kind"] == "notice")
+            parent = reader.stored_fields(int(snap.parent[docnum]))
+            assert parent["kind"] == "notice" and parent["notice_id"] == stored["notice_id"]
+
+
+def test_columns_and_keywords_are_whooshs(index):
+    import datetime as dt
+
+    from indexer.index.columnar import MISSING_DATE, date_key
+    snap = index.snapshot()
+    with index.reading() as searcher:
+        for docnum in np.nonzero(snap.live)[0].tolist():
+            stored = searcher.stored_fields(docnum)
+            date = stored.get("date")
+            assert snap.column("date")[docnum] == (date_key(date) if date else MISSING_DATE)
+            assert snap.column("year")[docnum] == (stored["year"] if stored.get("year") else MISSING_DATE)
+        keyword = snap.keyword("level")
+        for code, value in enumerate(keyword.values):
+            assert sorted(keyword.docs[keyword.codes == code].tolist()) == whoosh_docs(searcher, wq.Term("level", value))
+    assert date_key(dt.date(2021, 7, 8)) == date_key(dt.datetime(2021, 7, 8))
+
+
+def test_phrase_matches_are_whooshs(index):
+    snap = index.snapshot()
+    every = np.nonzero(snap.live)[0]
+    for words in (["giai", "phong", "mat", "bang"], ["dang", "vien"], ["mat", "giai"]):
+        found = every[snap.phrase_matches("folded", words, every)].tolist()
+        with index.reading() as searcher:
+            assert found == whoosh_docs(searcher, wq.Phrase("folded", words))
+
+
+def test_a_notice_and_its_items_stay_in_one_segment(index):
+    """The writer starts a new segment only at a notice (whoosh's groups keep the
+    sub-writer batches whole)."""
+    snap = index.snapshot()
+    for arrays, _ in snap.parts:
+        assert arrays.n == 0 or arrays.is_notice[0]
