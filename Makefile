@@ -2,10 +2,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= var
+DIR ?= corpus
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run index serve test browser ocr bench bench-full clean
+.PHONY: install run index search stats reindex serve test browser ocr bench bench-full clean
 
 $(BIN)/ketluan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +16,19 @@ $(BIN)/ketluan: pyproject.toml
 
 install: $(BIN)/ketluan
 
+# The common commands without activating the virtualenv:
+#   make index DIR=~/scans    make search Q="giai phong mat bang"    make stats
 index: install
-	$(BIN)/ketluan index corpus --data $(DATA) --quiet
+	$(BIN)/ketluan index $(DIR) --data $(DATA) --quiet
+
+search: install
+	$(BIN)/ketluan search --data $(DATA) $(Q)
+
+stats: install
+	$(BIN)/ketluan stats --data $(DATA)
+
+reindex: install
+	$(BIN)/ketluan reindex --data $(DATA)
 
 run: index serve
 

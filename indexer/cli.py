@@ -141,6 +141,8 @@ def index_command(paths, data, jobs, max_size, quiet, ocr_timeout, taxonomy):
     bar = _Progress(quiet)
 
     def on_file(path, status, reason):
+        if status in ("failed", "skipped"):
+            bar.not_indexed += 1
         if status == "failed":
             bar.write(f"ketluan: {path}: {reason}", err=True)
 
@@ -177,6 +179,7 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.bar = None
         self.last = 0
+        self.not_indexed = 0  # failed or skipped so far
 
     def update(self, done: int, total: int, nbytes: int) -> None:
         if self.quiet:
@@ -190,7 +193,8 @@ class _Progress:
             self.bar.refresh()
         elif done - self.last >= 500 or done == total:
             self.last = done
-            click.echo(f"indexed {done}/{total} files", err=True)
+            click.echo(f"{done}/{total} files read, {done - self.not_indexed} indexed or unchanged, "
+                       f"{self.not_indexed} failed or skipped", err=True)
 
     def write(self, message: str, err: bool = False) -> None:
         if self.bar is not None:
@@ -249,10 +253,22 @@ def stats_command(data, as_json):
     if as_json:
         click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
         return
-    click.echo(f"files: {stats['files']} {stats['files_by_status']}\nnotices: {stats['notices']}\n"
-               f"items: {stats['items']}\nindex: {stats['index_bytes'] / 1e6:.2f} MB, {stats['index_documents']}")
-    click.echo("by body level: " + ", ".join(f"{k} {v}" for k, v in stats["by_body_level"].items()))
-    click.echo("by year: " + ", ".join(f"{k} {v}" for k, v in stats["by_year"].items()))
+    docs = stats["index_documents"]
+    rows = [("files", stats["files"]), *((f"  {k}", v) for k, v in sorted(stats["files_by_status"].items())),
+            ("notices", stats["notices"]), ("items", stats["items"]),
+            ("index", f"{stats['index_bytes'] / 1e6:.2f} MB: {docs.get('notice', 0)} notice and "
+                      f"{docs.get('item', 0)} item documents")]
+    _table(rows)
+    for title, counts in (("by body level", stats["by_body_level"]), ("by year", stats["by_year"])):
+        if counts:
+            click.echo(f"\n{title}")
+            _table([(f"  {k or '(không rõ)'}", v) for k, v in counts.items()])
+
+
+def _table(rows) -> None:
+    width = max(len(str(label)) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"{label:<{width}}  {value:>8}" if isinstance(value, int) else f"{label:<{width}}  {value}")
 
 
 @main.command("search")
@@ -315,8 +331,8 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
         if hit.matched_items:
             for item in hit.matched_items[:3]:
                 click.echo(f"  {item.label or item.number or '-'} {_plain(item.snippet)}")
-            if len(hit.matched_items) > 3:
-                click.echo(f"  … and {len(hit.matched_items) - 3} more items")
+            if hit.matched_count > 3:
+                click.echo(f"  … and {hit.matched_count - 3} more items")
         else:
             click.echo(f"  {_plain(hit.snippet)}")
         if hit.missing:
@@ -331,19 +347,37 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
 @data_dir_option
 @topics_option
 def serve_command(host, port, threads, data, taxonomy):
-    """Serve the search site and JSON API (waitress when installed, else Flask's server)."""
+    """Serve the search site and JSON API (waitress, a thread per request up to --threads)."""
+    from waitress import serve
+
     from search_web import create_app
+    problem = _cannot_listen(host, port)
+    if problem:
+        _fail(f"cannot listen on {host}:{port}: {problem} (choose another with --port)", 2)
     app = create_app({"DATA_DIR": str(data), "TOPICS": str(taxonomy) if taxonomy else None})
     click.echo(f"ketluan: serving {data} on http://{host}:{port}/  (Ctrl-C to stop)")
     try:
-        try:
-            from waitress import serve
-        except ImportError:
-            app.run(host=host, port=port, threaded=True)
-        else:
-            serve(app, host=host, port=port, threads=threads, ident="ketluan")
+        serve(app, host=host, port=port, threads=threads, ident="ketluan")
     except OSError as err:
-        _fail(f"cannot listen on {host}:{port}: {err.strerror or err}")
+        _fail(f"cannot listen on {host}:{port}: {err.strerror or err}", 2)
+
+
+def _cannot_listen(host: str, port: int) -> str:
+    """Why the site could not listen there ("" when it can): checked before saying
+    "serving", so a busy port is one clear line, not a traceback after a promise."""
+    import socket
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        return f"unknown address ({err.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            return err.strerror or str(err)
+    return ""
 
 
 def _plain(snippet: str) -> str:

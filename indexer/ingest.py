@@ -94,8 +94,26 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             yield root
 
 
+DOCUMENTATION_NAMES = ("readme", "license", "licence", "copying", "changelog", "contributing", "authors")
+DOCUMENTATION = "documentation file, not a notice"
+
+
+def is_documentation(path: Path, notices=None) -> bool:
+    """A folder's own documentation, skipped rather than archived as a notice: README*,
+    LICENSE*, COPYING*, CHANGELOG*, CONTRIBUTING*, AUTHORS* of any extension, and a
+    Markdown or reStructuredText file in which the parser finds nothing of a notice (no
+    document type, number, date or numbered items). Hidden files are never read."""
+    if path.name.lower().startswith(DOCUMENTATION_NAMES):
+        return True
+    if notices is None or path.suffix.lower() not in (".md", ".markdown", ".rst"):
+        return False
+    return not any(n.doc_type or n.number or n.date or n.items for n in notices)
+
+
 def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
     p = Path(path)
+    if is_documentation(p):
+        return _Parsed(path, "", 0, None, error=DOCUMENTATION, unsupported=True)
     if p.is_symlink() and not p.exists():
         return _Parsed(path, "", 0, None, error="broken or looping symbolic link")
     try:
@@ -109,6 +127,8 @@ def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
         result = read_bytes(data, p.name, path)
         taxonomy = topics.load(taxonomy_file)
         notices = tuple(taxonomy.tag(n) for n in parse(result.text))
+        if is_documentation(p, notices):
+            return _Parsed(path, sha, len(data), data, error=DOCUMENTATION, unsupported=True)
         if result.pages:
             notices = locate_pages(notices, list(result.pages))
     except UnsupportedFile as err:
@@ -183,7 +203,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
                 _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
     summary.seconds = time.monotonic() - started
-    _write_report(root, summary)
+    _write_report(root, summary, set(todo), run=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - summary.seconds)))
     return summary
 
 
@@ -351,8 +371,24 @@ def _save_taxonomy(root: Path, taxonomy: str | os.PathLike | None) -> bool:
     return True
 
 
-def _write_report(root: Path, summary: Summary) -> None:
-    lines = [f"{path}\t{status}\t{reason}" for path, status, reason in summary.report]
+REPORT_HEADER = "path\tstatus\treason\trun"
+
+
+def _write_report(root: Path, summary: Summary, read_now: set[str], run: str) -> None:
+    """DATA/report.tsv describes the archive as it stands: every file that failed, was
+    skipped or has warnings, with the run (its start time) that last read it. A file
+    this run read again replaces its row (and loses it when it is now clean); files it
+    did not read keep theirs, so a re-run that finds nothing new keeps the report."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    path = root / "report.tsv"
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            cells = line.split("\t")
+            if len(cells) >= 3 and cells[0] not in read_now:
+                rows[cells[0]] = (cells[1], cells[2], cells[3] if len(cells) > 3 else "")
+    for file, status, reason in summary.report:
+        rows[file] = (status, reason.replace("\t", " ").replace("\n", " "), run)
+    lines = [f"{file}\t{status}\t{reason}\t{when}" for file, (status, reason, when) in sorted(rows.items())]
     tmp = root / "report.tsv.tmp"
-    tmp.write_text("path\tstatus\treason\n" + "".join(l + "\n" for l in lines), encoding="utf-8")
-    os.replace(tmp, root / "report.tsv")
+    tmp.write_text(REPORT_HEADER + "\n" + "".join(line + "\n" for line in lines), encoding="utf-8")
+    os.replace(tmp, path)

@@ -158,9 +158,15 @@ def fold(text: str) -> str:
     return text.translate(FOLD_TABLE).lower()
 
 
+_COMBINING = re.compile("[\u0300-\u036f]")
+
+
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """fold(), plus for each folded character the index of its source character
     in `text` (which may be NFD or contain stray combining marks)."""
+    folded = fold(text)
+    if len(folded) == len(text) and not _COMBINING.search(text):  # one folded character for each (NFC text)
+        return folded, list(range(len(text)))
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):

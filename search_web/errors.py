@@ -27,7 +27,17 @@ def _status(err: KetluanError) -> int:
 def _respond(message_vi: str, message: str, status: int):
     if request.path.startswith("/api/"):
         return jsonify(error=message_vi, detail=message, status=status), status
-    return render_template("error.html", message=message_vi, status=status), status
+    # A bad search keeps its search form, filled in as the user left it, to fix in place.
+    search_page = status == 400 and request.endpoint in ("pages.search_page", "pages.export_csv")
+    taxonomy = None
+    if search_page:
+        try:
+            from .store import store
+            taxonomy = store().taxonomy
+        except Exception:  # noqa: BLE001 - the error page must render whatever else is wrong
+            taxonomy = None
+    return render_template("error.html", message=message_vi, status=status, search_page=search_page,
+                           taxonomy=taxonomy), status
 
 
 def register(app) -> None:

@@ -129,7 +129,34 @@ def due():
     for hit in result.hits:
         for addressee in hit.addressees or ("(chưa xác định nơi được giao)",):
             groups.setdefault(addressee, []).append(hit)
-    return render_template("due.html", req=req, result=result, groups=sorted(groups.items()), today=today)
+    nearest = _nearest_deadlines(req) if not result.total else {}
+    return render_template("due.html", req=req, result=result, groups=sorted(groups.items()), today=today,
+                           nearest=nearest)
+
+
+def _nearest_deadlines(req: core.SearchRequest) -> dict:
+    """For an empty window: the closest deadline before it and after it (each with a
+    window around it to link), and the whole overdue list, so the page is never a dead end."""
+    from dataclasses import replace
+    today = dt.date.today()
+    base = replace(req, due_from=None, due_to=None, page=1, limit=1)
+    out = {}
+    after = store().search(replace(base, due_from=req.due_to + dt.timedelta(days=1)))
+    if after.hits:
+        out["after"] = after.hits[0].deadline
+    before = store().search(replace(base, due_to=req.due_from - dt.timedelta(days=1)))
+    if before.total:
+        out["before"] = store().search(replace(base, due_to=req.due_from - dt.timedelta(days=1),
+                                               page=before.total)).hits[0].deadline
+    first = store().search(base)
+    if first.hits and first.hits[0].deadline and first.hits[0].deadline < today:
+        out["overdue"] = (first.hits[0].deadline, today - dt.timedelta(days=1))
+    out = {k: v for k, v in out.items() if v}
+    for key in ("before", "after"):
+        if key in out:
+            day = out[key]
+            out[key] = (day, day - dt.timedelta(days=30), day + dt.timedelta(days=60))
+    return out
 
 
 EXPORT_COLUMNS = ("notice_id", "kind", "item_number", "date", "issuer", "number", "level", "doc_type", "title",

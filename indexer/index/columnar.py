@@ -21,20 +21,26 @@ from __future__ import annotations
 
 import math
 import threading
+import zlib
+from pickle import loads
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 from whoosh.util.numeric import byte_to_length
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 96 * 2**20  # bytes of posting arrays kept, all segments together
+POSITIONS_BUDGET = 32 * 2**20  # bytes of decoded position blocks kept (about 6 KB a block)
 SNAPSHOT_BUDGET = 96 * 2**20  # bytes of masks and match results kept per index generation
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
+_NO_BLOCKS = np.zeros((0, 4), np.int64)
+_NO_POSITIONS: frozenset = frozenset()
 # Whoosh's readers seek and read shared file objects: one thread at a time.
 WHOOSH_LOCK = threading.RLock()
 
@@ -43,7 +49,11 @@ def nbytes(value) -> int:
     """Memory a cached value holds (numpy arrays and containers of them)."""
     if isinstance(value, np.ndarray):
         return value.nbytes
+    if isinstance(value, bytes):
+        return len(value) + 33
     if isinstance(value, (tuple, list)):
+        if value and isinstance(value[0], bytes):  # a block's position values
+            return sum(map(len, value)) + 40 * len(value)
         return sum(nbytes(v) for v in value) + 64
     if hasattr(value, "__dict__"):
         return sum(nbytes(v) for v in vars(value).values()) + 64
@@ -83,23 +93,27 @@ def date_key(day) -> int:
     return datetime_to_long(day)
 
 
-def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, weights) of a term in one segment, without deleted-doc checks."""
+def read_postings(reader, fieldname: str, text: str):
+    """(document numbers, weights, blocks, posting file) of a term in one segment,
+    deleted documents included. `blocks`: for each block of 128 postings, its first
+    posting's index, the offset and length of its data and its compression, so that a
+    document's positions can be read later without reading the rest."""
     try:
         matcher = reader.postings(fieldname, text)
     except Exception:  # whoosh raises TermNotFound (a KeyError) for an absent term
-        return _EMPTY
-    if not isinstance(matcher, W3LeafMatcher):  # not the format this was written against
-        ids = np.fromiter(matcher.all_ids(), np.int32)
-        matcher = reader.postings(fieldname, text)
-        weights = np.fromiter((w for _, w in matcher.items_as("weight")), np.float32)
-        return ids, weights
-    id_parts, weight_parts = [], []
+        return _EMPTY + (_NO_BLOCKS, None)
+    if isinstance(matcher, FilterMatcher):  # a segment with deletions: those are the live mask's job
+        matcher = matcher.child
+    if not isinstance(matcher, W3LeafMatcher):
+        raise TypeError(f"unexpected posting format {type(matcher).__name__}: whoosh-reloaded is pinned to 2.7.5")
+    id_parts, weight_parts, blocks, start = [], [], [], 0
     while matcher.is_active():
         if matcher._data is None:
             matcher._read_data()
         ids, weights = matcher._data[0], matcher._data[1]
         count = matcher._blocklength
+        blocks.append((start, matcher._dataoffset, matcher._nextoffset - matcher._dataoffset, matcher._compression))
+        start += count
         id_parts.append(np.cumsum(np.asarray(ids, np.int64)) if not matcher._byteids else np.asarray(ids, np.int64))
         if weights is None:
             weight_parts.append(np.ones(count, np.float32))
@@ -109,8 +123,16 @@ def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.nda
             weight_parts.append(np.asarray(weights, np.float32))
         matcher._next_block()
     if not id_parts:
-        return _EMPTY
-    return np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts)
+        return _EMPTY + (_NO_BLOCKS, None)
+    return (np.concatenate(id_parts).astype(np.int32), np.concatenate(weight_parts),
+            np.array(blocks, np.int64), matcher._postfile)
+
+
+def _block_values(postfile, offset: int, length: int, compression: int) -> tuple:
+    data = postfile.get(offset, length)
+    if compression:
+        data = zlib.decompress(data)
+    return loads(data)[2]
 
 
 class SegmentArrays:
@@ -121,6 +143,7 @@ class SegmentArrays:
         self.n = reader.doc_count_all()
         self.segid = reader._segment.segment_id()
         self._postings = postings_cache
+        self._blocks = _BLOCKS
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._terms: dict[str, list[str]] = {}
@@ -131,11 +154,36 @@ class SegmentArrays:
         starts = np.where(self.is_notice, np.arange(self.n, dtype=np.int32), -1)
         self.parent = np.maximum.accumulate(starts) if self.n else starts
 
-    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _read(self, fieldname: str, text: str):
         def read():
             with WHOOSH_LOCK:
-                return read_postings(self.reader, fieldname, text)
+                ids, weights, blocks, postfile = read_postings(self.reader, fieldname, text)
+            return ids, weights, blocks, _Handle(postfile)
         return self._postings.get((self.segid, fieldname, text), read)
+
+    def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        ids, weights, _, _ = self._read(fieldname, text)
+        return ids, weights
+
+    def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
+        """The positions of a term in each of some (local, sorted) documents: a
+        frozenset each, empty where the document does not hold the term."""
+        ids, _, blocks, handle = self._read(fieldname, text)
+        out = [_NO_POSITIONS] * len(docnums)
+        if not len(ids) or handle.postfile is None:
+            return out
+        where = np.searchsorted(ids, docnums)
+        clipped = np.minimum(where, len(ids) - 1)
+        present = np.nonzero(ids[clipped] == docnums)[0]
+        block_of = np.searchsorted(blocks[:, 0], clipped, side="right") - 1
+        decode = self.reader.schema[fieldname].format.decode_positions
+        for i in present.tolist():
+            block = int(block_of[i])
+            start, offset, length, compression = blocks[block].tolist()
+            values = self._blocks.get((self.segid, fieldname, text, block), lambda: _locked_values(
+                handle.postfile, offset, length, compression))
+            out[i] = frozenset(decode(values[int(where[i]) - start]))
+        return out
 
     def lengths(self, fieldname: str) -> np.ndarray:
         if fieldname not in self._lengths:
@@ -170,6 +218,21 @@ class SegmentArrays:
     def deleted(self) -> np.ndarray:
         segment = self.reader._segment
         return np.fromiter(segment.deleted_docs(), np.int64) if segment.has_deletions() else np.zeros(0, np.int64)
+
+
+class _Handle:
+    """The posting file a term was read from (not counted as cached bytes)."""
+    __slots__ = ("postfile",)
+
+    def __init__(self, postfile):
+        self.postfile = postfile
+
+
+def _locked_values(postfile, offset: int, length: int, compression: int) -> tuple:
+    with WHOOSH_LOCK:
+        return _block_values(postfile, offset, length, compression)
+
+
 
 
 def _lengths_column():
@@ -309,27 +372,49 @@ class Snapshot:
         with WHOOSH_LOCK:
             return self.searcher.stored_fields(int(docnum))
 
+    def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
+        """The positions of a term in each of some (global, sorted) documents."""
+        out: list = []
+        for arrays, offset in self.parts:
+            inside = docnums[(docnums >= offset) & (docnums < offset + arrays.n)]
+            if len(inside):
+                out.extend(arrays.positions(fieldname, text, inside - offset))
+        return out
+
     def phrase_matches(self, fieldname: str, words: list[str], docnums: np.ndarray) -> np.ndarray:
         """Which of the (sorted, global) documents hold the words next to each other, in
-        order: whoosh's phrase matcher, advanced to each document in turn."""
+        that order, from the positions of each word in just those documents."""
         found = np.zeros(len(docnums), bool)
         if len(words) < 2 or not len(docnums):
             return found
-        query = wq.Phrase(fieldname, words)
-        with WHOOSH_LOCK:
-            for sub, offset in self.searcher.leaf_searchers():
-                end = offset + sub.reader().doc_count_all()
-                inside = np.nonzero((docnums >= offset) & (docnums < end))[0]
-                if not len(inside):
-                    continue
-                matcher = query.matcher(sub)
-                for position in inside:
-                    local = int(docnums[position] - offset)
-                    if not matcher.is_active():
-                        break
-                    if matcher.id() < local:
-                        matcher.skip_to(local)
-                        if not matcher.is_active():
-                            break
-                    found[position] = matcher.id() == local
+        # only documents holding every word need their positions read
+        holding = np.ones(len(docnums), bool)
+        for word in dict.fromkeys(words):
+            ids = self.postings(fieldname, word)[0]
+            if not len(ids):
+                return found
+            holding &= ids[np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)] == docnums
+        candidates = docnums[holding]
+        if not len(candidates):
+            return found
+        lists = {w: self.positions(fieldname, w, candidates) for w in dict.fromkeys(words)}
+        hits = [adjacent([lists[w][i] for w in words]) for i in range(len(candidates))]
+        found[np.nonzero(holding)[0][np.array(hits, bool)]] = True
         return found
+
+
+def adjacent(positions: list) -> bool:
+    """Whether the words whose positions these are stand next to each other, in order
+    (set operations, so the loop over positions runs in C)."""
+    current = positions[0]
+    for later in positions[1:]:
+        current = later.intersection(map(_NEXT, current))  # where the phrase so far goes on
+        if not current:
+            return False
+    return True
+
+
+_NEXT = (1).__add__
+
+
+_BLOCKS = ByteLRU(POSITIONS_BUDGET)

@@ -2,7 +2,7 @@
 
     query.py    text → clauses (words, phrases, abbreviations, numbers, OR, -)
     match.py    clauses and filters → boolean arrays over the documents (exact counts)
-    score.py    BM25F for every match at once; adjacency boosts for the best few hundred
+    score.py    BM25F for every match at once; adjacency boosts for the best hundred
     facets.py   facet counts over the matches
     page.py     stored fields, matched items and snippets for the page shown
     suggest.py  "did you mean"
@@ -31,7 +31,7 @@ from .suggest import suggest
 MAX_LIMIT = 200
 SORTS = ("relevance", "newest", "oldest", "deadline")
 KINDS = ("notice", "item")
-MATCHED_ITEMS_SHOWN = 20  # per notice hit, in the API (the page shows 3)
+MATCHED_ITEMS_SHOWN = 5  # per notice hit, with snippets (the page shows 3; `matched_count` says how many)
 
 __all__ = ["SearchRequest", "SearchResult", "Hit", "MatchedItem", "search", "validate", "snippet", "highlight",
            "query_terms", "result_to_dict", "MAX_LIMIT", "MAX_QUERY_CHARS", "SORTS", "KINDS", "FACET_FIELDS",
@@ -103,6 +103,7 @@ def search(index, request: SearchRequest) -> SearchResult:
         if not matching.any() and n > 1:
             matching = _matching(allowed, covered, excluded, 1)
     total = int(matching.sum())
+    partial = partial and total > 0
     found = facet_counts.counts(snap, matching)
     with index.reading() as searcher:
         hint = suggest(searcher, request.q, misspelt=total == 0 or partial)
@@ -127,8 +128,9 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     if bonus is not None:
         raw = raw + bonus
     raw = raw * score.coverage_factor(covered, n)
-    # items that match on their own text (not only through their notice's header)
-    item_ok = snap.is_item & (covered >= max(parsed.minimum_should_match(), 1)) & (own > 0)
+    # items that match, half of the query or more in their own text (not only through
+    # their notice's header: `lam minh the` is not matched by an item that says `làm`)
+    item_ok = snap.is_item & (covered >= max(parsed.minimum_should_match(), 1)) & (own >= max(1, -(-n // 2)))
     if excluded is not None:
         item_ok &= ~excluded
     if request.kind == "notice":
@@ -138,11 +140,12 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     candidates = np.nonzero(matching)[0]
     start = (request.page - 1) * request.limit
     if request.sort == "relevance":
-        best = score.top(candidates, ranked, max(score.TOP_K, start + request.limit))
-        head = best[:score.TOP_K]
+        k = score.TOP_K if len(parsed.singles) <= 5 else score.TOP_K_LONG
+        best = score.top(candidates, ranked, max(k, start + request.limit))
+        head = best[:k]
         boosted = ranked[head] * score.adjacency_boosts(snap, parsed, head)
         order = np.lexsort((head, -boosted))
-        page_docs = np.concatenate([head[order], best[score.TOP_K:]])[start:start + request.limit]
+        page_docs = np.concatenate([head[order], best[k:]])[start:start + request.limit]
         final = dict(zip(head.tolist(), boosted.tolist()))
     else:
         page_docs = _sorted(snap, candidates, request)[start:start + request.limit]
@@ -157,10 +160,10 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
         if request.kind == "notice":
             items = notice_items(snap, docnum)
             items = items[item_ok[items]]
-            items = items[np.lexsort((items, -raw[items]))][:MATCHED_ITEMS_SHOWN]
-            shown = [matched_item(snap, d, raw[d], terms) for d in items.tolist()]
+            items = items[np.lexsort((items, -raw[items]))]
+            shown = [matched_item(snap, d, raw[d], terms) for d in items[:MATCHED_ITEMS_SHOWN].tolist()]
             nid = snap.stored(docnum)["notice_id"]
-            hits.append(build_hit(snap, docnum, value, terms, shown, texts.get(nid), missing))
+            hits.append(build_hit(snap, docnum, value, terms, shown, texts.get(nid), missing, len(items)))
         else:
             hits.append(build_hit(snap, docnum, value, terms, missing=missing))
     return tuple(hits)

@@ -54,7 +54,8 @@ class Hit:
     source_path: str
     presiding: str = ""
     signer: str = ""
-    matched_items: tuple[MatchedItem, ...] = ()
+    matched_items: tuple[MatchedItem, ...] = ()  # the best few, best first
+    matched_count: int = 0  # how many of the notice's items match
     missing: tuple[str, ...] = ()  # query words this notice does not have (long queries)
 
 
@@ -75,7 +76,7 @@ def matched_item(snap, docnum: int, score: float, terms) -> MatchedItem:
 
 
 def build_hit(snap, docnum: int, score: float, terms, matched: list[MatchedItem] = (), body: str | None = None,
-              missing: tuple[str, ...] = ()) -> Hit:
+              missing: tuple[str, ...] = (), matched_count: int = 0) -> Hit:
     stored = snap.stored(docnum)
     is_item = stored.get("kind") == "item"
     text = stored.get("text", "")
@@ -98,7 +99,7 @@ def build_hit(snap, docnum: int, score: float, terms, matched: list[MatchedItem]
         deadline=_day(stored.get("deadline")), deadline_text=stored.get("deadline_text", ""),
         snippet=shown, text=text, source_name=stored.get("source_name", ""), source_path=stored.get("source_path", ""),
         presiding=(stored.get("presiding") or "").replace(";", ","), signer=stored.get("signer") or "",
-        matched_items=tuple(matched), missing=missing)
+        matched_items=tuple(matched), matched_count=matched_count, missing=missing)
 
 
 def bodies(index_path, notice_ids) -> dict[str, str]:
@@ -138,7 +139,9 @@ def snippet(text: str, terms, width: int = SNIPPET_WIDTH, whole: bool = False) -
     spans = _spans(text, terms)
     if whole:
         width = len(text)
-    start = max(0, spans[0][0] - width // 3) if spans and not whole else 0
+    # around the longest marked passage (a phrase rather than a lone word), else the first
+    anchor = max(spans, key=lambda s: (s[1] - s[0] > 12, -s[0])) if spans else None
+    start = max(0, anchor[0] - width // 3) if anchor and not whole else 0
     end = min(len(text), start + width)
     if start > 0:
         start = text.rfind(" ", 0, start) + 1

@@ -1,5 +1,5 @@
 """Ranking: BM25F computed for every matching document at once (numpy over the
-cached posting arrays), then the adjacency boosts for the top few hundred only.
+cached posting arrays), then the adjacency boosts for the best hundred only.
 
 A document's score is the sum, over the query's clauses, of its best form's word
 scores. A word scores in three places:
@@ -18,7 +18,7 @@ Notices (the default view) combine their own score and their best item's:
 in it, and one whose single item says it all is not beaten by a long notice that
 mentions each word once somewhere.
 
-Then, for the TOP_K best only: the query's words standing together in that order
+Then, for the TOP_K (100; 50 for queries of 6+ words) best only: the query's words standing together in that order
 (×PHRASE_BOOST), with their diacritics (×EXACT_PHRASE_BOOST), and each compound word
 of the query (pyvi) together (×COMPOUND_BOOST); long queries also count adjacent
 pairs of query words found together."""
@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..normalize import fold, has_diacritics
+from ..index.columnar import adjacent
 from .match import ClauseMatch
 from .query import ParsedQuery, compound_words
 
@@ -35,7 +36,8 @@ HEADER_WEIGHT = 2.0
 EXACT_WEIGHT = 0.6
 NUMBER_WEIGHT = 6.0
 ITEM_SHARE = 0.5
-TOP_K = 200
+TOP_K = 100
+TOP_K_LONG = 50  # long queries (6+ words): reading every word's positions costs more
 PHRASE_BOOST = 1.5
 EXACT_PHRASE_BOOST = 1.15
 COMPOUND_BOOST = 0.3  # shared by the query's compounds: ×(1 + 0.3 × share together)
@@ -137,30 +139,34 @@ def top(candidates: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
 
 
 def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarray:
-    """A factor ≥ 1 for each of the (top) documents: the query's words together."""
+    """A factor ≥ 1 for each of the (top) documents: the query's words together. The
+    positions of each query word in these documents are read once."""
     factor = np.ones(len(docnums), np.float32)
     singles = parsed.singles
     if len(singles) < 2 or not len(docnums):
         return factor
     order = np.argsort(docnums)
     sorted_docs = docnums[order]
+    folded = [fold(w) for w in singles]
+    positions = {w: snap.positions("folded", w, sorted_docs) for w in dict.fromkeys(folded)}
 
-    def together(words, fieldname="folded") -> np.ndarray:
-        found = snap.phrase_matches(fieldname, list(words), sorted_docs)
+    def together(words, table=positions) -> np.ndarray:
+        found = np.array([adjacent([table[w][i] for w in words]) for i in range(len(sorted_docs))], bool)
         out = np.zeros(len(docnums), bool)
         out[order] = found
         return out
 
-    whole = together([fold(w) for w in singles])
-    factor *= np.where(whole, PHRASE_BOOST, 1.0).astype(np.float32)
+    factor *= np.where(together(folded), PHRASE_BOOST, 1.0).astype(np.float32)
     if any(has_diacritics(w) for w in singles):
-        factor *= np.where(together(singles, "exact"), EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
-    compounds = [c for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
+        exact = {w: snap.positions("exact", w, sorted_docs) for w in dict.fromkeys(singles)}
+        factor *= np.where(together(singles, exact), EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
+    compounds = [[fold(w) for w in c] for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
+    compounds = [c for c in compounds if all(w in positions for w in c)]
     if compounds:
-        share = sum(together([fold(w) for w in c]).astype(np.float32) for c in compounds) / len(compounds)
+        share = sum(together(c).astype(np.float32) for c in compounds) / len(compounds)
         factor *= 1 + COMPOUND_BOOST * share
     if len(singles) >= 4:
-        pairs = list(zip(singles, singles[1:]))
-        share = sum(together([fold(a), fold(b)]).astype(np.float32) for a, b in pairs) / len(pairs)
+        pairs = list(zip(folded, folded[1:]))
+        share = sum(together(list(p)).astype(np.float32) for p in pairs) / len(pairs)
         factor *= 1 + PAIR_BOOST * share
     return factor

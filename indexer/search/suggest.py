@@ -43,7 +43,7 @@ def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
     for token in tokens:
         word = fold(token).lower()
         if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(searcher, word):
-            close = ix.close_words(searcher, word, maxdist=2)
+            close = ix.close_words(searcher, word)
             ranked = sorted((_edit_distance(word, w), -n, w) for w, n in close.items())
             if ranked and ranked[0][0] <= (1 if len(word) < 5 else 2):
                 token = ranked[0][2]
@@ -53,11 +53,15 @@ def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
 
 
 def _written_forms(searcher, word: str) -> dict[str, int]:
-    """The ways the archive writes a word, without the all-capitals forms of headings
-    (`ĐẢNG ỦY`) unless there is nothing else."""
+    """The ways the archive writes a word; the all-capitals forms of headings (`TỈNH`)
+    count for the word in lower case (`tỉnh`): their diacritics are evidence too, but a
+    suggestion is never shouted. Abbreviations (`UBND`) stay as they are."""
     forms = ix.spelling_counts(searcher, word)
-    mixed = {f: n for f, n in forms.items() if not (f.isupper() and len(f) > 1)}
-    return mixed or forms
+    out: dict[str, int] = {}
+    for form, n in forms.items():
+        key = form.lower() if form.isupper() and len(form) > 1 and has_diacritics(form) else form
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -84,13 +88,20 @@ def _best_spelling(searcher, words: list[str]) -> list[str | None]:
             best = {None: (max(score for score, _ in best.values()),
                            max(best.values(), key=lambda v: v[0])[1] + [None])}
             continue
+        # a pair as written, and (weaker) whatever its case: `TỈNH HÀ TĨNH` in a heading
+        # supports `tỉnh Hà`, while `Ban Thường vụ` as written still beats `ban Thường vụ`
         pairs = ix.spelling_counts(searcher, f"{words[i - 1]} {words[i]}") if i and options[i - 1] else {}
+        any_case: dict[str, int] = {}
+        for pair, n in pairs.items():
+            any_case[pair.lower()] = any_case.get(pair.lower(), 0) + n
         new: dict[str | None, tuple[float, list]] = {}
         for form, count in forms.items():
             candidates = []
             for prev, (score, path) in best.items():
-                together = pairs.get(f"{prev} {form}", 0) if prev else 0
-                candidates.append((score + math.log1p(count) + 3 * math.log1p(together), path + [form]))
+                exact = pairs.get(f"{prev} {form}", 0) if prev else 0
+                loose = any_case.get(f"{prev} {form}".lower(), 0) if prev else 0
+                candidates.append((score + math.log1p(count) + 3 * math.log1p(exact) + 1.5 * math.log1p(loose),
+                                   path + [form]))
             new[form] = max(candidates, key=lambda c: c[0])
         best = new
     return max(best.values(), key=lambda v: v[0])[1]
