@@ -18,16 +18,6 @@ def corpus_notice_count() -> int:
 CORPUS_NOTICES = corpus_notice_count()
 
 
-def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true",
-                     help="Rewrite tests/golden/*.json from the parser's current output (read the diff!).")
-
-
-@pytest.fixture
-def update_golden(request):
-    return request.config.getoption("--update-golden")
-
-
 def corpus_samples():
     return sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name[0].isdigit())
 

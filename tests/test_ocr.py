@@ -110,7 +110,7 @@ def test_ocr_of_a_rendered_notice_matches_its_golden_fields():
     source = (CORPUS / "002_ubnd_huyen_ket_luan.txt").read_text(encoding="utf-8")
     result = read_bytes(png(scan_pages(source)[0]), "scan.png")
     assert (result.format, result.encoding) == ("png", "ocr-vie") and len(result.hocr) == 1
-    golden = load_json(GOLDEN / "002_ubnd_huyen_ket_luan.json")[0]
+    golden = load_json(GOLDEN / "002_ubnd_huyen_ket_luan.json")["notices"][0]
     notice = parse(result.text)[0]
     for field in ("number", "issue_date", "meeting_date", "issuer_canonical", "body_level", "doc_type"):
         assert str(getattr(notice, field) or "") == str(golden[field] or ""), field

@@ -17,10 +17,11 @@ NOTICES = {
     "dang_party": ("13-TB/HU", "1. Chi bộ thôn Tân Hương kết nạp đảng viên mới trong quý III."),
     "dang_now": ("14-TB/HU", "1. Chi bộ thôn Tân Hương kết nạp đang viên mới trong quý III."),
     # adjacency: giải phóng mặt bằng together / the same syllables scattered
-    "gpmb_together": ("15-TB/HU", "1. Ban Quản lý dự án đẩy nhanh giải phóng mặt bằng đường tỉnh 534 và "
-                                  "hoàn thành trong năm."),
-    "gpmb_scattered": ("16-TB/HU", "1. Ban Quản lý dự án giải quyết mặt đường tỉnh 534, phóng viên bằng lòng "
-                                   "và hoàn thành trong năm."),
+    "gpmb_together": ("15-TB/HU", "1. Ban Quản lý dự án đẩy nhanh giải phóng mặt bằng đường tỉnh 534, phối hợp "
+                                  "với các xã rà soát hồ sơ, niêm yết công khai phương án và hoàn thành trong năm."),
+    # (the scattered one holds the syllables more often: only adjacency puts the other first)
+    "gpmb_scattered": ("16-TB/HU", "1. Ban Quản lý dự án giải quyết mặt đường tỉnh 534, phóng viên bằng lòng, "
+                                   "giải quyết mặt bên, phóng to bằng chứng và hoàn thành trong năm."),
     # abbreviations: only the full form / only the abbreviation
     "full_form": ("17-TB/HU", "1. Giao Ủy ban nhân dân xã Long Sơn rà soát hộ nghèo."),
     "abbreviated": ("18-TB/HU", "1. Giao Ban Chỉ đạo GPMB xã Hội Sơn họp với các hộ dân."),

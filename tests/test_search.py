@@ -25,9 +25,9 @@ def test_every_word_must_match(corpus_index):
 
 
 def test_exact_diacritics_rank_first(corpus_index):
+    """(tests/test_ranking.py holds the promise on notices that differ only in it.)"""
     result = search(corpus_index, SearchRequest(q="đảng viên", limit=50))
-    assert result.hits[0].score > result.hits[-1].score
-    assert "đảng" in result.hits[0].snippet.lower()
+    assert "<mark>đảng viên</mark>" in result.hits[0].snippet.lower()
 
 
 def test_filters_and_facets(corpus_index):
@@ -68,9 +68,13 @@ def test_bad_queries_raise(corpus_index, q):
         search(corpus_index, SearchRequest(q=q))
 
 
-@pytest.mark.parametrize("q", ["(luận", "\x00\x01 dang", "-", "AND", "***", "'", "<script>"])
-def test_odd_queries_run(corpus_index, q):
-    search(corpus_index, SearchRequest(q=q))
+@pytest.mark.parametrize("q, same_as", [("(luận", "luận"), ("\x00\x01 dang", "dang"), ("-", ""), ("***", ""),
+                                        ("'", ""), ("<script>", "script"), ("AND", "and")])
+def test_odd_queries_are_read_as_their_words(corpus_index, q, same_as):
+    """Punctuation and control characters are not words: the query finds what its words
+    find (nothing but a browse when it has none)."""
+    odd, plain = search(corpus_index, SearchRequest(q=q)), search(corpus_index, SearchRequest(q=same_as))
+    assert odd.total == plain.total and [h.id for h in odd.hits] == [h.id for h in plain.hits]
 
 
 @pytest.mark.parametrize("kwargs", [dict(limit=0), dict(limit=10**9), dict(page=0), dict(sort="x"), dict(kind="x"),
