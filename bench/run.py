@@ -282,7 +282,9 @@ ENGINES = ("ketluan", "plain Whoosh", "SQLite FTS5")
 def latency_figures(work: Path) -> dict:
     data = work / "jobs2"
     docs = baseline_docs(data)
+    started = time.perf_counter()
     whoosh_run, whoosh_bytes = plain_whoosh(docs, work / "plain-whoosh")
+    whoosh_seconds = time.perf_counter() - started
     fts_run, fts_bytes = fts5(docs, work / "fts5.sqlite")
     out = {"ketluan": latency(ketluan_runner(data)), "plain Whoosh": latency(whoosh_run),
            "SQLite FTS5": latency(fts_run)}
@@ -291,6 +293,8 @@ def latency_figures(work: Path) -> dict:
             b = out[base][p]
             out[f"{p[:3]}_ratio_vs_{base}"] = round(out["ketluan"][p] / b, 2) if b else None
     out["baseline_index_mb"] = {"plain Whoosh": round(whoosh_bytes / 1e6, 1), "SQLite FTS5": round(fts_bytes / 1e6, 1)}
+    # plain Whoosh indexing the notices' texts (already read and parsed) with 2 processes
+    out["plain_whoosh_index_seconds"] = round(whoosh_seconds, 2)
     return out
 
 
@@ -313,7 +317,124 @@ def machine() -> dict:
             "platform": platform.platform()}
 
 
-def bench_size(size: int, seed: int, one_job: bool = True) -> dict:
+FILTER_PARAMS = {"level": "level", "year": "year", "topic": "topic", "date_from": "from", "date_to": "to",
+                 "sort": "sort"}
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_figures(data: Path, seconds: float, clients: int = 8) -> dict:
+    """The default search over HTTP (`ketluan serve`, waitress): each query's latency
+    (total, facets and one page of notice hits, as the site asks for them), then
+    `clients` concurrent clients for `seconds`, counting errors, with the server's peak
+    memory (RSS, and PSS) sampled throughout."""
+    import http.client
+    import urllib.parse
+    port = free_port()
+    server = subprocess.Popen(KETLUAN + ["serve", "--data", str(data), "--port", str(port), "--threads", "8"],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sampler = PeakRss(server.pid)
+    try:
+        for _ in range(300):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=60).request("GET", "/api/stats")
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def url(q: str, filters: dict) -> str:
+            params = {"q": q, "limit": "10", **{FILTER_PARAMS[k]: str(v) for k, v in filters.items()}}
+            return "/api/search?" + urllib.parse.urlencode(params)
+
+        def get(conn, path: str) -> int:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _, q, filters in QUERIES:  # warm up, as the in-process runs
+            get(conn, url(q, filters))
+        per_class: dict[str, list[float]] = {}
+        for _ in range(3):
+            for kind, q, filters in QUERIES:
+                started = time.perf_counter()
+                status = get(conn, url(q, filters))
+                if status != 200:
+                    raise SystemExit(f"{q!r}: HTTP {status}")
+                per_class.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        out = _percentiles([t for v in per_class.values() for t in v])
+        out["by_class"] = {kind: _percentiles(v) for kind, v in per_class.items()}
+        settled = dict(sampler.peak)
+        results = {"requests": 0, "errors": 0}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + seconds
+
+        def client(offset: int):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            i = offset
+            while time.monotonic() < stop_at:
+                _, q, filters = QUERIES[i % len(QUERIES)]
+                i += 1
+                try:
+                    ok = get(c, url(q, filters)) == 200
+                except (OSError, http.client.HTTPException):
+                    ok = False
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                with lock:
+                    results["requests"] += 1
+                    results["errors"] += not ok
+        threads = [threading.Thread(target=client, args=(n * 3,)) for n in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        peak = sampler.stop()
+        out["concurrent"] = {"clients": clients, "seconds": seconds, **results,
+                             "requests_per_s": round(results["requests"] / seconds, 1)}
+        out["server_peak_rss_mb"] = round(peak["rss_max"] / 2**20, 1)
+        out["server_peak_pss_mb"] = round(peak["pss"] / 2**20, 1)
+        out["server_rss_after_sequential_mb"] = round(settled["rss_max"] / 2**20, 1)
+        return out
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def index_sizes(index_dir: Path, max_terms: int = 3_000_000) -> dict:
+    """Bytes of the index by kind of file, and of postings by field (term by term, for
+    indexes of up to `max_terms` terms)."""
+    by_kind: dict[str, int] = {}
+    for f in index_dir.iterdir():
+        kind = {".pst": "postings", ".trm": "term dictionary", ".fdt": "stored fields", ".fdi": "stored fields",
+                ".seg": "segment files (compound)", ".toc": "table of contents"}.get(f.suffix, f.suffix or f.name)
+        by_kind[kind] = by_kind.get(kind, 0) + f.stat().st_size
+    by_field: dict[str, int] = {}
+    index = Index(index_dir)
+    with index.reading() as searcher:
+        for reader, _ in searcher.reader().leaf_readers():
+            if not hasattr(reader, "_terms"):
+                continue
+            count = 0
+            for (fieldname, text), info in reader._terms.items():
+                count += 1
+                length = info._length[0] if isinstance(info._length, tuple) else (info._length or 0)
+                by_field[fieldname] = by_field.get(fieldname, 0) + length + len(text)
+                if count > max_terms:
+                    return {"by_file_kind_mb": _mb(by_kind), "postings_by_field_mb": "not measured (too many terms)"}
+    return {"by_file_kind_mb": _mb(by_kind), "postings_by_field_mb": _mb(by_field)}
+
+
+def _mb(sizes: dict) -> dict:
+    return {k: round(v / 1e6, 2) for k, v in sorted(sizes.items(), key=lambda kv: -kv[1])}
+
+
+def bench_size(size: int, seed: int, one_job: bool = True, http_seconds: float = 60) -> dict:
     files = DATA / str(size)
     if not (files / ".complete").exists():
         shutil.rmtree(files, ignore_errors=True)
@@ -324,6 +445,9 @@ def bench_size(size: int, seed: int, one_job: bool = True) -> dict:
     result = {"notices": size, "machine": machine(), "measured": time.strftime("%Y-%m-%d %H:%M"), "commit": commit(),
               "indexing": index_figures(size, files, work, (1, 2) if one_job else (2,))}
     result["latency"] = latency_figures(work)
+    result["http"] = http_figures(work / "jobs2", http_seconds)
+    result["index_sizes"] = index_sizes(work / "jobs2" / "index")
+    result["source_mb"] = result["indexing"]["megabytes"]
     return result
 
 
@@ -356,6 +480,28 @@ def summary_table(results: list[dict], quality: dict) -> str:
         lines.append(f"| {r['notices']:,} | ketluan ÷ FTS5 | p50 {lat['p50_ratio_vs_SQLite FTS5']}×, "
                      f"p95 {lat['p95_ratio_vs_SQLite FTS5']}× | ketluan ÷ plain Whoosh: p50 "
                      f"{lat['p50_ratio_vs_plain Whoosh']}×, p95 {lat['p95_ratio_vs_plain Whoosh']}× |" + " |" * (len(classes) - 1))
+    lines += ["", "## Over HTTP (`ketluan serve`, waitress, 8 threads): the default search with total, facets and "
+              "one page of notice hits", "",
+              "| notices | p50 / p95 / p99 ms | ÷ FTS5 in process (p50 / p95) | broad | long | filtered | no hit | "
+              "8 clients: requests, errors, req/s | server peak RSS / PSS (MB) | index (× source) |",
+              "|" + "---|" * 10]
+    for r in results:
+        h = r.get("http")
+        if not h:
+            continue
+        fts = r["latency"]["SQLite FTS5"]
+        c = h["concurrent"]
+        ratio = f"{h['p50_ms'] / fts['p50_ms']:.2f}× / {h['p95_ms'] / fts['p95_ms']:.2f}×"
+        cells = [f"{h['by_class'][k]['p50_ms']} / {h['by_class'][k]['p95_ms']}" for k in ("broad", "long", "filtered", "no hit")]
+        lines.append(f"| {r['notices']:,} | {h['p50_ms']} / {h['p95_ms']} / {h['p99_ms']} | {ratio} | " + " | ".join(cells) +
+                     f" | {c['requests']}, {c['errors']}, {c['requests_per_s']} | {h['server_peak_rss_mb']} / "
+                     f"{h['server_peak_pss_mb']} | {r['indexing']['index_mb']} MB "
+                     f"({r['indexing']['index_mb'] / r['indexing']['megabytes']:.1f}×) |")
+    sizes = [(r["notices"], r["index_sizes"]) for r in results if r.get("index_sizes")]
+    if sizes:
+        lines += ["", "Index size by field (postings and term keys, MB):", ""]
+        for n, sz in sizes:
+            lines.append(f"- {n:,}: {sz['postings_by_field_mb']}; by file: {sz['by_file_kind_mb']}")
     lines += ["", f"## Search quality (recall@10 / MRR@10), measured {time.strftime('%Y-%m-%d %H:%M')} ({commit()})", ""]
     for name, title in (("tuning", "Tuning set (bench/quality_queries.tsv, corpus/)"),
                         ("eval", "Evaluation set, never tuned on (bench/eval_queries.tsv)")):
@@ -369,6 +515,38 @@ def summary_table(results: list[dict], quality: dict) -> str:
                      f"syllables {d['ketluan syllables']:.2f} (pyvi add_accents {d['pyvi add_accents']:.2f} / "
                      f"{d['pyvi syllables']:.2f})")
     return "\n".join(lines) + "\n"
+
+
+README = ROOT / "README.md"
+README_START, README_END = "<!-- bench:start (written by make bench) -->", "<!-- bench:end -->"
+
+
+def readme_block(results: list[dict]) -> str:
+    """The README's table of figures: every one as `make bench` measured it, with when
+    and at which commit."""
+    lines = ["| notices | index, 2 jobs (MB/s) | index size (× source) | search p50 / p95, in process: ketluan · "
+             "FTS5 · plain Whoosh (ms) | over HTTP p50 / p95 (ms) | server peak RSS, 8 clients (MB) | measured (commit) |",
+             "|" + "---|" * 7]
+    for r in results:
+        lat, i = r["latency"], r["indexing"]
+        if "by_class" not in lat.get("ketluan", {}):
+            continue
+        cells = " · ".join(f"{lat[e]['p50_ms']:.0f} / {lat[e]['p95_ms']:.0f}" for e in ENGINES)
+        h = r.get("http")
+        http = f"{h['p50_ms']:.0f} / {h['p95_ms']:.0f}" if h else "not measured"
+        rss = f"{h['server_peak_rss_mb']:.0f} ({h['concurrent']['errors']} errors)" if h else "not measured"
+        lines.append(f"| {r['notices']:,} | {i['jobs2']['seconds']:.0f} s ({i['jobs2']['mb_per_s']}) | "
+                     f"{i['index_mb']:.0f} MB ({i['index_mb'] / i['megabytes']:.1f}×) | {cells} | {http} | {rss} | "
+                     f"{r.get('latency_measured', r['measured'])} ({r.get('latency_commit', r.get('commit', '?'))}) |")
+    return "\n".join(lines)
+
+
+def update_readme(block: str) -> None:
+    text = README.read_text(encoding="utf-8")
+    if README_START in text and README_END in text:
+        head, rest = text.split(README_START, 1)
+        _, tail = rest.split(README_END, 1)
+        README.write_text(f"{head}{README_START}\n{block}\n{README_END}{tail}", encoding="utf-8")
 
 
 def plot(results: list[dict]) -> Path | None:
@@ -406,6 +584,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--one-job-max", type=int, default=10000,
                     help="largest size also indexed with 1 job (the 100k 1-job run alone takes ~40 min)")
+    ap.add_argument("--http-seconds", type=float, default=60, help="how long the 8 concurrent clients run")
     ap.add_argument("--latency-only", action="store_true",
                     help="re-measure query latency on the archives indexed by an earlier run")
     args = ap.parse_args()
@@ -415,10 +594,12 @@ def main() -> None:
         if args.latency_only:
             result = json.loads((RESULTS / f"bench-{size}.json").read_text())
             result["latency"] = latency_figures(DATA / f"work-{size}")
+            result["http"] = http_figures(DATA / f"work-{size}" / "jobs2", args.http_seconds)
+            result["index_sizes"] = index_sizes(DATA / f"work-{size}" / "jobs2" / "index")
             result["latency_measured"] = time.strftime("%Y-%m-%d %H:%M")
             result["latency_commit"] = commit()
         else:
-            result = bench_size(size, args.seed, one_job=size <= args.one_job_max)
+            result = bench_size(size, args.seed, one_job=size <= args.one_job_max, http_seconds=args.http_seconds)
         (RESULTS / f"bench-{size}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
     # The table shows every size measured so far (each row says when), so a separate
@@ -430,6 +611,7 @@ def main() -> None:
     (RESULTS / "summary.md").write_text(f"# Benchmarks\n\nWritten by `make bench` (bench/run.py). Machine: "
                                         f"{results[0]['machine']}\n\n" + table)
     print(table)
+    update_readme(readme_block(results))
     plotted = plot(results)
     if plotted:
         print(f"plot: {plotted}")

@@ -90,3 +90,17 @@ def test_phone_width_facets_are_one_collapsible_block_below_the_results(server, 
     block.locator("summary").click()
     assert not block.evaluate("el => el.open")  # it folds away
     page.close()
+
+
+def test_an_error_keeps_the_search_form_to_fix_in_place(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    response = page.goto(server + "/?q=giai+phong&from=2022-13-45")
+    assert response.status == 400
+    assert page.locator("section.error .message").inner_text().startswith("Ngày '2022-13-45' không hợp lệ")
+    assert page.locator("#q").input_value() == "giai phong"  # the query is still there
+    page.locator("details.filters summary").click() if not page.locator("details.filters").evaluate("d => d.open") else None
+    page.fill('input[name="from"]', "2021-01-01")
+    page.press("#q", "Enter")
+    page.wait_for_selector("article.hit")
+    assert "from=2021-01-01" in page.url and page.locator("section.error").count() == 0
+    page.close()

@@ -366,7 +366,7 @@ class Snapshot:
 
     def idf(self, df: int, total: int) -> float:
         """BM25's idf (whoosh's form), never negative."""
-        return math.log(1 + (total - df + 0.5) / (df + 0.5))
+        return math.log(1 + max(0.0, total - df + 0.5) / (df + 0.5))
 
     def stored(self, docnum: int) -> dict:
         with WHOOSH_LOCK:

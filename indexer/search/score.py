@@ -107,7 +107,8 @@ def number_bonus(snap, parsed: ParsedQuery) -> np.ndarray | None:
         if word.isdigit():
             digit_hits[ids] += 1
     bonus = np.zeros(snap.n, np.float32)
-    rarest = min(snap.idf(len(snap.postings("number", w)[0]), max(snap.notices, 1)) for w in digits)
+    rarest = min(snap.idf(int(snap.is_notice[snap.postings("number", w)[0]].sum()), max(snap.notices, 1))
+                 for w in digits)
     bonus[(hits >= min(len(words), 2)) & (digit_hits == len(digits))] = NUMBER_WEIGHT * rarest
     return bonus
 
