@@ -103,3 +103,21 @@ def test_a_notice_and_its_items_stay_in_one_segment(index):
     snap = index.snapshot()
     for arrays, _ in snap.parts:
         assert arrays.n == 0 or arrays.is_notice[0]
+
+
+def test_segment_files_are_read_in_place_not_copied(index):
+    """whoosh-reloaded's BufferFile copied each memory-mapped part of a compound segment
+    into a BytesIO (every searcher held a private copy of the index); ours reads the
+    mapping in place, and reads what BytesIO would."""
+    import io
+    import pickle
+    from whoosh.filedb.structfile import BufferFile
+    payload = pickle.dumps({"a": [1, 2, 3]}) + b"line one\nline two\n" + bytes(range(256)) * 8
+    mine, theirs = BufferFile(memoryview(payload)), io.BytesIO(payload)
+    assert type(mine.file).__name__ == "_ViewFile"
+    for op in (lambda f: pickle.load(f), lambda f: f.readline(), lambda f: f.read(5), lambda f: f.tell(),
+               lambda f: f.seek(-10, 2), lambda f: f.read(), lambda f: f.seek(3), lambda f: f.read(-1)):
+        assert op(mine.file) == op(theirs)
+    with index.reading() as searcher:
+        for reader, _ in searcher.reader().leaf_readers():
+            assert type(reader._terms._dbfile.file).__name__ in ("_ViewFile", "BufferedReader", "FileIO")
