@@ -306,8 +306,9 @@ def quality_figures() -> dict:
 def commit() -> str:
     """The commit measured (with `+dirty` when the work tree differs from it)."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!bench/results", ":!README.md"],  # what make bench itself rewrites
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
     return (head or "unknown") + ("+dirty" if dirty else "")
 
 

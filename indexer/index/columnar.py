@@ -36,8 +36,8 @@ from whoosh.util.numeric import byte_to_length
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of posting arrays kept, all segments together
-POSITIONS_BUDGET = 16 * 2**20  # bytes of decoded position blocks kept (about 6 KB a block)
-SNAPSHOT_BUDGET = 48 * 2**20  # bytes of masks and match results kept per index generation
+POSITIONS_BUDGET = 32 * 2**20  # bytes of decoded position blocks kept (about 6 KB a block)
+SNAPSHOT_BUDGET = 96 * 2**20  # bytes of masks and match results kept per index generation
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 _NO_BLOCKS = np.zeros((0, 4), np.int64)
 _NO_POSITIONS: frozenset = frozenset()
