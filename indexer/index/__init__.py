@@ -298,10 +298,6 @@ def _spelling_counts(reader, folded: str) -> dict[str, int]:
     return counts
 
 
-def doc_frequency(searcher, fieldname: str, text: str) -> int:
-    return searcher.reader().doc_frequency(fieldname, text)
-
-
 def close_words(searcher, word: str) -> dict[str, int]:
     """Indexed (folded) words one edit from `word` (a letter added, dropped, changed, or
     two neighbours swapped), with how many documents hold each: candidates for

@@ -59,7 +59,7 @@ class ParsedQuery:
     @property
     def singles(self) -> list[str]:
         """The single-word clauses in order (for the adjacency boosts)."""
-        return [c.words[0] for c in self.clauses if len(c.forms) >= 1 and len(c.words) == 1 and not c.number_keys]
+        return [c.words[0] for c in self.clauses if len(c.words) == 1 and not c.number_keys]
 
     def minimum_should_match(self) -> int:
         """Every clause up to 5; from 6 on, 75% of them (rounded up), like
