@@ -271,7 +271,7 @@ def notice_bodies(root: str | os.PathLike, ids: Iterable[str]) -> dict[str, str]
     ids = list(ids)
     if not ids or not path.exists():
         return {}
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)  # any path: % escapes
     try:
         rows = db.execute(f"SELECT id, json_extract(data, '$.body') FROM notices WHERE id IN "
                           f"({','.join('?' * len(ids))})", ids).fetchall()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import BadQuery
+from ..normalize import fold
 from . import facets as facet_counts
 from . import match, score
 from .facets import FACET_FIELDS, UNKNOWN
@@ -159,7 +160,7 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
             if covered[docnum] < n else ()
         if request.kind == "notice":
             items = notice_items(snap, docnum)
-            items = items[item_ok[items]]
+            items = _telling_items(snap, parsed, items[item_ok[items]], own)
             items = items[np.lexsort((items, -raw[items]))]
             shown = [matched_item(snap, d, raw[d], terms) for d in items[:MATCHED_ITEMS_SHOWN].tolist()]
             nid = snap.stored(docnum)["notice_id"]
@@ -167,6 +168,21 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
         else:
             hits.append(build_hit(snap, docnum, value, terms, missing=missing))
     return tuple(hits)
+
+
+def _telling_items(snap, parsed: ParsedQuery, items: np.ndarray, own) -> np.ndarray:
+    """Of a notice's items that match, those that say what was asked: every clause in
+    their own text, or two query words side by side in it. (`Trần Thị Bích Ngọc` found
+    in a preamble is not a matched item just because an item says `thị trấn`.)"""
+    singles = [fold(w) for w in parsed.singles]
+    if len(parsed.clauses) < 2 or len(singles) < 2 or not len(items):
+        return items
+    keep = own[items] >= len(parsed.clauses)
+    docs = np.sort(items)
+    for pair in zip(singles, singles[1:]):
+        together = snap.phrase_matches("folded", list(pair), docs)
+        keep |= np.isin(items, docs[together])
+    return items[keep]
 
 
 def _sorted(snap, candidates: np.ndarray, request: SearchRequest) -> np.ndarray:
