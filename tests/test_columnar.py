@@ -105,20 +105,21 @@ def test_a_notice_and_its_items_stay_in_one_segment(index):
         assert arrays.n == 0 or arrays.is_notice[0]
 
 
-def test_segment_files_are_read_in_place_not_copied(index):
-    """whoosh-reloaded's BufferFile copied each memory-mapped part of a compound segment
-    into a BytesIO (every searcher held a private copy of the index); ours reads the
-    mapping in place, and reads what BytesIO would. (The index opens its segments
-    without memory maps now, but a BufferFile is still what whoosh gives elsewhere.)"""
+def test_segment_files_are_read_from_disk_not_copied(index, tmp_path):
+    """whoosh-reloaded copies each memory-mapped part of a compound segment into a
+    BytesIO (every searcher held a private copy of the index): the index is opened, and
+    created, without memory maps, so its segments are read from the file."""
     import io
-    import pickle
-    from whoosh.filedb.structfile import BufferFile
-    payload = pickle.dumps({"a": [1, 2, 3]}) + b"line one\nline two\n" + bytes(range(256)) * 8
-    mine, theirs = BufferFile(memoryview(payload)), io.BytesIO(payload)
-    assert type(mine.file).__name__ == "_ViewFile"
-    for op in (lambda f: pickle.load(f), lambda f: f.readline(), lambda f: f.read(5), lambda f: f.tell(),
-               lambda f: f.seek(-10, 2), lambda f: f.read(), lambda f: f.seek(3), lambda f: f.read(-1)):
-        assert op(mine.file) == op(theirs)
-    with index.reading() as searcher:  # the index itself is read through files, not memory maps
-        for reader, _ in searcher.reader().leaf_readers():
-            assert not isinstance(reader._terms._dbfile.file, io.BytesIO)
+
+    from indexer.index import Index
+    from indexer.ingest import ingest
+    fresh = Index(tmp_path / "new-index")  # created here, then written by another Index
+    ingest([CORPUS / "001_tb_thi_uy_ben_cat.txt"], tmp_path)
+    for opened in (index, fresh, Index(tmp_path / "index")):
+        assert not opened.ix.storage.supports_mmap
+    ingest([CORPUS / "002_ubnd_huyen_ket_luan.txt"], tmp_path / "other", jobs=1)
+    written = Index(tmp_path / "other" / "index")
+    for idx in (index, written):
+        with idx.reading() as searcher:
+            for reader, _ in searcher.reader().leaf_readers():
+                assert not isinstance(reader._terms._dbfile.file, io.BytesIO)

@@ -26,7 +26,6 @@ from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.structfile import BufferFile
 from whoosh.index import LockError
 from whoosh.writing import CLEAR, SegmentWriter
 
@@ -52,66 +51,6 @@ def _cached_reader(self, fieldname, column):
 
 
 W3PerDocReader._cached_reader = _cached_reader
-
-
-class _ViewFile:
-    """A read-only file over a memoryview, without copying it. whoosh-reloaded's
-    BufferFile wraps each part of a memory-mapped compound segment in `BytesIO(buf)`,
-    which copies the part into memory: every searcher held a private copy of every
-    segment's postings and term files (about 290 MB at 10,000 notices)."""
-
-    def __init__(self, buf):
-        self._view = memoryview(buf)
-        self._pos = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
-        data = self._view[self._pos:end].tobytes()
-        self._pos = end
-        return data
-
-    def readinto(self, target) -> int:
-        data = self.read(len(target))
-        target[:len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
-        end = self._pos
-        while end < limit:
-            chunk = self._view[end:min(limit, end + 256)].tobytes()
-            found = chunk.find(b"\n")
-            if found >= 0:
-                end += found + 1
-                break
-            end += len(chunk)
-        return self.read(end - self._pos)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = (0, self._pos, len(self._view))[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def close(self) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-
-def _buffer_file_init(self, buf, name=None, onclose=None):
-    self._buf = buf
-    self._name = name
-    self.file = _ViewFile(buf)
-    self.onclose = onclose
-    self.is_real = False
-    self.is_closed = False
-
-
-BufferFile.__init__ = _buffer_file_init
 
 
 def _commit_toc(self, segments):
@@ -273,71 +212,64 @@ def _fold_word(word: str) -> str:
     return folded
 
 
-def spelling_counts(searcher, folded: str) -> dict[str, int]:
-    """How many notices write the (lower-case, folded) word or pair each way
-    (remembered per index generation: the same words come back in query after query)."""
-    reader = searcher.reader()
-    key = (id(reader), reader.generation(), folded)
-    found = _SPELLINGS.get(key)
-    if found is None:
-        found = _SPELLINGS[key] = _spelling_counts(reader, folded)
-        if len(_SPELLINGS) > 20_000:
-            _SPELLINGS.clear()
-    return found
+def spelling_counts(snap: Snapshot, folded: str) -> dict[str, int]:
+    """How many notices write the (lower-case, folded) word or pair each way (kept
+    with the index generation: the same words come back in query after query)."""
+    def count():
+        prefix = folded + "|"
+        counts = {}
+        with WHOOSH_LOCK:
+            reader = snap.searcher.reader()
+            for term in reader.expand_prefix("spelling", prefix):
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                counts[text[len(prefix):]] = reader.doc_frequency("spelling", text)
+        return counts
+    return snap.cached(("spelling", folded), count)
 
 
-_SPELLINGS: dict = {}
-
-
-def _spelling_counts(reader, folded: str) -> dict[str, int]:
-    prefix = folded + "|"
-    counts = {}
-    for term in reader.expand_prefix("spelling", prefix):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
-        counts[text[len(prefix):]] = reader.doc_frequency("spelling", text)
-    return counts
-
-
-def close_words(searcher, word: str) -> dict[str, int]:
+def close_words(snap: Snapshot, word: str) -> dict[str, int]:
     """Indexed (folded) words one edit from `word` (a letter added, dropped, changed, or
     two neighbours swapped), with how many documents hold each: candidates for
     correcting a misspelt query word. Found through a table of every word with one
     letter dropped (symmetric delete), built once per index generation; whoosh's
     `terms_within` walks the vocabulary in Python (60 ms a word)."""
     word = fold(word).lower()
-    table = _deletes_table(searcher)
+    table = snap.table(("deletes",), lambda: _deletes_table(snap.searcher))
     keys = {word, *_deletes(word), *(word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1))}
     found = {w for key in keys for w in table.get(key, ())}
-    reader = searcher.reader()
-    return {w: reader.doc_frequency("folded", w) for w in sorted(found)}
+    with WHOOSH_LOCK:
+        reader = snap.searcher.reader()
+        return {w: reader.doc_frequency("folded", w) for w in sorted(found)}
 
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
-_DELETES: dict = {}
-
-
 def _deletes_table(searcher) -> dict[str, tuple[str, ...]]:
-    reader = searcher.reader()
-    key = (id(searcher._ix) if hasattr(searcher, "_ix") else 0, reader.generation(), reader.doc_count_all())
-    if key not in _DELETES:
-        table: dict[str, list[str]] = {}
-        for term in reader.lexicon("folded"):
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-            if len(text) < 3 or not text.isalpha() or not text.isascii():
-                continue
-            for k in {text, *_deletes(text)}:
-                table.setdefault(k, []).append(text)
-        _DELETES.clear()
-        _DELETES[key] = {k: tuple(v) for k, v in table.items()}
-    return _DELETES[key]
+    table: dict[str, list[str]] = {}
+    with WHOOSH_LOCK:
+        terms = list(searcher.reader().lexicon("folded"))
+    for term in terms:
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        if len(text) < 3 or not text.isalpha() or not text.isascii():
+            continue
+        for k in {text, *_deletes(text)}:
+            table.setdefault(k, []).append(text)
+    return {k: tuple(v) for k, v in table.items()}
 
 
 def _keywords(values) -> str:
     """Comma-separated keyword values; commas inside a value become semicolons."""
     return ",".join(dict.fromkeys(v.replace(",", ";") for v in values))
+
+
+def _storage(path: Path) -> FileStorage:
+    """The index's files, read with file reads rather than memory maps: whoosh-reloaded
+    copies each memory-mapped part of a compound segment into a BytesIO (a private copy
+    of the index per searcher, about 290 MB at 10,000 notices), and mapped pages count
+    in the server's resident memory anyway."""
+    return FileStorage(str(path), supports_mmap=False)
 
 
 class Index:
@@ -346,12 +278,8 @@ class Index:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        if windex.exists_in(str(self.path)):
-            # Read with file reads, not memory maps: mapped index pages count in the
-            # server's resident memory (225 MB at 20,000 notices) for little speed.
-            self.ix = FileStorage(str(self.path), supports_mmap=False).open_index()
-        else:
-            self.ix = windex.create_in(str(self.path), make_schema())
+        storage = _storage(self.path)
+        self.ix = storage.open_index() if windex.exists_in(str(self.path)) else storage.create_index(make_schema())
         self._checked: tuple[int | None, bool] = (None, False)  # (generation, outdated?)
         self._searcher = None
         self._snapshot: Snapshot | None = None
@@ -518,6 +446,6 @@ def for_rebuild(path: str | Path) -> Index:
     an older schema is recreated empty first."""
     index = Index(path)
     if index.outdated():
-        windex.create_in(str(index.path), make_schema())
+        _storage(index.path).create_index(make_schema())
         index = Index(path)
     return index

@@ -106,8 +106,7 @@ def search(index, request: SearchRequest) -> SearchResult:
     total = int(matching.sum())
     partial = partial and total > 0
     found = facet_counts.counts(snap, matching)
-    with index.reading() as searcher:
-        hint = suggest(searcher, request.q, misspelt=total == 0 or partial)
+    hint = suggest(snap, request.q, misspelt=total == 0 or partial)
     terms = highlight_terms(parsed, hint)
     hits = _ranked_page(index, snap, parsed, request, matching, covered, own, matches, excluded, terms) \
         if total and (request.page - 1) * request.limit < total else ()

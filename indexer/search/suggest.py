@@ -13,7 +13,7 @@ from .query import MAX_QUERY_CHARS, _CONTROL
 _PLAIN_WORD = re.compile(r"[a-z]+")
 
 
-def suggest(searcher, q: str, misspelt: bool = False) -> str:
+def suggest(snap, q: str, misspelt: bool = False) -> str:
     """For a query typed without diacritics, its most likely diacritised form according
     to the archive itself (`giai phong mat bang` → `giải phóng mặt bằng`). When the
     query found nothing (`misspelt`), words the archive does not have are first
@@ -24,26 +24,26 @@ def suggest(searcher, q: str, misspelt: bool = False) -> str:
     tokens = re.findall(r"\S+", _CONTROL.sub(" ", q))
     changed = False
     if misspelt:
-        tokens, changed = _corrected(searcher, tokens)
+        tokens, changed = _corrected(snap, tokens)
     if has_diacritics(" ".join(tokens)):
         return " ".join(tokens) if changed else ""
     words = [t.lower() for t in tokens]
     if not any(_PLAIN_WORD.fullmatch(w) for w in words):
         return ""
-    choice = _best_spelling(searcher, words)
+    choice = _best_spelling(snap, words)
     suggestion = " ".join(c or t for c, t in zip(choice, tokens))
     if changed:
         return suggestion
     return suggestion if has_diacritics(suggestion) and fold(suggestion).lower() == fold(q).lower() else ""
 
 
-def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
+def _corrected(snap, tokens: list[str]) -> tuple[list[str], bool]:
     """Each plain word the archive lacks, replaced by its most common close word."""
     out, changed = [], False
     for token in tokens:
         word = fold(token).lower()
-        if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(searcher, word):
-            close = ix.close_words(searcher, word)
+        if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(snap, word):
+            close = ix.close_words(snap, word)
             ranked = sorted((_edit_distance(word, w), -n, w) for w, n in close.items())
             if ranked and ranked[0][0] <= (1 if len(word) < 5 else 2):
                 token = ranked[0][2]
@@ -52,11 +52,11 @@ def _corrected(searcher, tokens: list[str]) -> tuple[list[str], bool]:
     return out, changed
 
 
-def _written_forms(searcher, word: str) -> dict[str, int]:
+def _written_forms(snap, word: str) -> dict[str, int]:
     """The ways the archive writes a word; the all-capitals forms of headings (`TỈNH`)
     count for the word in lower case (`tỉnh`): their diacritics are evidence too, but a
     suggestion is never shouted. Abbreviations (`UBND`) stay as they are."""
-    forms = ix.spelling_counts(searcher, word)
+    forms = ix.spelling_counts(snap, word)
     out: dict[str, int] = {}
     for form, n in forms.items():
         key = form.lower() if form.isupper() and len(form) > 1 and has_diacritics(form) else form
@@ -78,10 +78,10 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _best_spelling(searcher, words: list[str]) -> list[str | None]:
+def _best_spelling(snap, words: list[str]) -> list[str | None]:
     """Viterbi over each word's written forms, scored by how many notices write the
     form (unigram) and the pair with the previous word (bigram)."""
-    options = [_written_forms(searcher, w) if _PLAIN_WORD.fullmatch(w) else {} for w in words]
+    options = [_written_forms(snap, w) if _PLAIN_WORD.fullmatch(w) else {} for w in words]
     best: dict[str | None, tuple[float, list]] = {None: (0.0, [])}
     for i, forms in enumerate(options):
         if not forms:
@@ -90,7 +90,7 @@ def _best_spelling(searcher, words: list[str]) -> list[str | None]:
             continue
         # a pair as written, and (weaker) whatever its case: `TỈNH HÀ TĨNH` in a heading
         # supports `tỉnh Hà`, while `Ban Thường vụ` as written still beats `ban Thường vụ`
-        pairs = ix.spelling_counts(searcher, f"{words[i - 1]} {words[i]}") if i and options[i - 1] else {}
+        pairs = ix.spelling_counts(snap, f"{words[i - 1]} {words[i]}") if i and options[i - 1] else {}
         any_case: dict[str, int] = {}
         for pair, n in pairs.items():
             any_case[pair.lower()] = any_case.get(pair.lower(), 0) + n
