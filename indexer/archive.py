@@ -264,19 +264,23 @@ class Archive:
         ).fetchall()
 
 
-def notice_bodies(root: str | os.PathLike, ids: Iterable[str]) -> dict[str, str]:
-    """The text of some archived notices, read without writing anything (the search
-    path's snippets): {} when the catalog is not there."""
+def read_notices(root: str | os.PathLike, ids: Iterable[str]) -> dict[str, StoredNotice]:
+    """Some archived notices by id, read without writing anything (the search path's
+    page of hits): {} when the catalog is not there."""
     path = Path(root) / "catalog.sqlite"
     ids = list(ids)
     if not ids or not path.exists():
         return {}
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)  # any path: % escapes
     try:
-        rows = db.execute(f"SELECT id, json_extract(data, '$.body') FROM notices WHERE id IN "
-                          f"({','.join('?' * len(ids))})", ids).fetchall()
+        rows = db.execute(
+            "SELECT n.id, n.sha256, n.position, n.data, "
+            "(SELECT name FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1), "
+            "(SELECT path FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1) "
+            f"FROM notices n WHERE n.id IN ({','.join('?' * len(ids))})", ids).fetchall()
     except sqlite3.Error:
         return {}
     finally:
         db.close()
-    return {nid: body or "" for nid, body in rows}
+    return {row[0]: StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "",
+                                 row[5] or "") for row in rows}

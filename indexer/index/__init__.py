@@ -68,7 +68,7 @@ FOLDED = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(FOLD_
 
 # The same postings as the analysers above, computed faster (see segments.py).
 FAST_ANALYZERS = {
-    "exact": TextTerms(TOKEN_PATTERN),
+    "exact": TextTerms(TOKEN_PATTERN, positions=False),
     "folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE),
     "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
     "number": KeywordTerms(lowercase=True),
@@ -80,46 +80,35 @@ FAST_ANALYZERS = {
 def _coarse_datetime() -> DATETIME:
     """A date field indexed with 4 terms per value instead of whoosh's 8: our ranges
     are whole days, and every term is a posting to write."""
-    field = DATETIME(stored=True, sortable=True)
+    field = DATETIME(sortable=True)
     field.shift_step = 16
     return field
 
 
 def make_schema() -> Schema:
+    # Stored: only what finds a document's notice in the archive's catalog, from which
+    # the page of hits is read (storing titles and texts here repeated the catalog and
+    # was a third of the index).
     return Schema(
-        # Hits show `id` and `file_sha`, never look them up: stored only (a term for each
-        # document cost a third of the terms to write).
         id=STORED(),
         kind=ID(stored=True),
         notice_id=ID(stored=True),  # replacing a notice deletes by it
-        file_sha=STORED(),
-        item_number=STORED(),
         item_position=STORED(),
-        exact=TEXT(analyzer=EXACT, phrase=True),
+        # exact: no positions: phrases are matched on `folded`, whose positions are the same
+        exact=TEXT(analyzer=EXACT, phrase=False),
         folded=TEXT(analyzer=FOLDED, phrase=True),
         context_folded=TEXT(analyzer=FOLDED, phrase=False),
-        number=KEYWORD(lowercase=True, commas=True, stored=True),
-        issuer=KEYWORD(commas=True, stored=True, sortable=True),
-        level=KEYWORD(commas=True, stored=True, sortable=True),
-        doc_type=KEYWORD(commas=True, stored=True, sortable=True),
-        topics=KEYWORD(commas=True, stored=True, sortable=True),
-        addressees=KEYWORD(commas=True, stored=True),
-        presiding=KEYWORD(commas=True, stored=True),  # the official who chaired and concluded
-        signer=STORED(),
-        item_label=STORED(),  # the item's marker as printed: `1.`, `a)`, `Một là,`
-        year=NUMERIC(stored=True, sortable=True, shift_step=0),  # one term: years are matched, not ranged
+        number=KEYWORD(lowercase=True, commas=True),
+        issuer=KEYWORD(commas=True, sortable=True),
+        level=KEYWORD(commas=True, sortable=True),
+        doc_type=KEYWORD(commas=True, sortable=True),
+        topics=KEYWORD(commas=True, sortable=True),
+        addressees=KEYWORD(commas=True),
+        presiding=KEYWORD(commas=True),  # the official who chaired and concluded
+        year=NUMERIC(sortable=True, shift_step=0),  # one term: years are matched, not ranged
         date=_coarse_datetime(),
         deadline=_coarse_datetime(),
-        deadline_text=STORED(),
-        meeting_date=STORED(),
-        issue_date=STORED(),
         spelling=KEYWORD(commas=True, lowercase=False, scorable=False),
-        text=STORED(),
-        title=STORED(),
-        number_text=STORED(),
-        addressee_list=STORED(),
-        source_name=STORED(),
-        source_path=STORED(),
     )
 
 
@@ -148,35 +137,25 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     when = dt.datetime(date.year, date.month, date.day) if date else None
     header = _header(notice)
     common = dict(
-        notice_id=stored.id, file_sha=stored.sha256, number=number_keys(notice.number),
+        notice_id=stored.id, number=number_keys(notice.number),
         issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
         topics=",".join(notice.topics), year=date.year if date else None, date=when,
-        title=notice.title, number_text=notice.number, source_name=stored.source_name, source_path=stored.source_path,
-        meeting_date=notice.meeting_date.isoformat() if notice.meeting_date else None,
-        issue_date=notice.issue_date.isoformat() if notice.issue_date else None,
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
     body = notice.body
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
-    signer = notice.signer.name if notice.signer and notice.signer.name else None
     yield {k: v for k, v in dict(common, id=stored.id, kind="notice", exact=body, folded=body,
                                  spelling=spelling_terms(notice.title + "\n" + body), context_folded=header,
                                  addressees=_keywords(a for i in notice.items for a in i.addressees),
-                                 text=notice.title, presiding=presiding and presiding.replace(",", ";"),
-                                 signer=signer).items() if v is not None}
+                                 presiding=presiding and presiding.replace(",", ";")).items() if v is not None}
     for position, item in enumerate(notice.items):
         text = item.full_text
         doc = dict(common, id=f"{stored.id}#{position}", kind="item", item_position=position,
                    exact=text, folded=text, context_folded=header + " " + item.section,
-                   addressees=_keywords(item.addressees), addressee_list=list(item.addressees), text=text)
-        if item.number is not None:
-            doc["item_number"] = item.number
-        if item.label:
-            doc["item_label"] = item.label
+                   addressees=_keywords(item.addressees))
         if item.deadline:
             d = item.deadline.date
             doc["deadline"] = dt.datetime(d.year, d.month, d.day)
-            doc["deadline_text"] = item.deadline.text
         if item.topics:
             doc["topics"] = ",".join(item.topics)
         yield doc
@@ -259,6 +238,11 @@ def _deletes_table(searcher) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in table.items()}
 
 
+def _layout(schema: Schema) -> set:
+    """What an index keeps of each field: an index with another layout is rebuilt."""
+    return {(name, type(f).__name__, f.stored, type(f.format).__name__) for name, f in schema.items()}
+
+
 def _keywords(values) -> str:
     """Comma-separated keyword values; commas inside a value become semicolons."""
     return ",".join(dict.fromkeys(v.replace(",", ";") for v in values))
@@ -294,14 +278,14 @@ class Index:
         if self._checked[0] != generation:
             for _ in range(40):
                 try:
-                    names = set(self.ix.schema.names())
+                    names = _layout(self.ix.schema)
                     break
                 except FileNotFoundError:  # a writer replaced the table of contents meanwhile
                     time.sleep(0.05)
                     generation = self.ix.latest_generation()
             else:
                 raise IndexBusy(f"the index at {self.path} keeps changing; try again")
-            self._checked = (generation, names != set(make_schema().names()))
+            self._checked = (generation, names != _layout(make_schema()))
         return self._checked[1]
 
     def snapshot(self) -> Snapshot:

@@ -4,7 +4,7 @@
     match.py    clauses and filters → boolean arrays over the documents (exact counts)
     score.py    BM25F for every match at once; adjacency boosts for the best hundred
     facets.py   facet counts over the matches
-    page.py     stored fields, matched items and snippets for the page shown
+    page.py     the page shown: its notices read from the archive, matched items, snippets
     suggest.py  "did you mean"
 
 Everything runs over `index.snapshot()`: posting lists and columns read once from the
@@ -25,7 +25,7 @@ from ..normalize import fold
 from . import facets as facet_counts
 from . import match, score
 from .facets import FACET_FIELDS, UNKNOWN
-from .page import Hit, MatchedItem, bodies, build_hit, highlight, matched_item, notice_items, snippet
+from .page import Hit, MatchedItem, build_hit, highlight, matched_item, notice_items, read_shown, snippet
 from .query import MAX_QUERY_CHARS, ParsedQuery, highlight_terms, parse_query
 from .suggest import suggest
 
@@ -92,7 +92,7 @@ def search(index, request: SearchRequest) -> SearchResult:
     snap = index.snapshot()
     allowed = match.filter_mask(snap, request)
     if parsed.empty:
-        return _browse(snap, allowed, request, highlight_terms(parsed), parsed)
+        return _browse(index, snap, allowed, request, highlight_terms(parsed), parsed)
     covered, own, matches = match.coverage(snap, parsed.clauses)
     excluded = match.excluded_mask(snap, parsed.excluded) if parsed.excluded else None
     n = len(parsed.clauses)
@@ -150,22 +150,25 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     else:
         page_docs = _sorted(snap, candidates, request)[start:start + request.limit]
         final = {}
-    texts = bodies(index.path, [snap.stored(d)["notice_id"] for d in page_docs]) \
-        if request.kind == "notice" else {}
+    telling = {}
+    if request.kind == "notice":
+        for docnum in page_docs.tolist():
+            items = notice_items(snap, docnum)
+            items = _telling_items(snap, parsed, items[item_ok[items]], own)
+            telling[docnum] = items[np.lexsort((items, -raw[items]))]
+    shown = read_shown(index.path, snap, [*page_docs.tolist(),
+                                          *(d for items in telling.values() for d in items[:MATCHED_ITEMS_SHOWN].tolist())])
     hits = []
     for docnum in page_docs.tolist():
         value = final.get(docnum, float(ranked[docnum]))
         missing = tuple(c.text for c, m in zip(parsed.clauses, matches) if not m.anywhere[docnum]) \
             if covered[docnum] < n else ()
         if request.kind == "notice":
-            items = notice_items(snap, docnum)
-            items = _telling_items(snap, parsed, items[item_ok[items]], own)
-            items = items[np.lexsort((items, -raw[items]))]
-            shown = [matched_item(snap, d, raw[d], terms) for d in items[:MATCHED_ITEMS_SHOWN].tolist()]
-            nid = snap.stored(docnum)["notice_id"]
-            hits.append(build_hit(snap, docnum, value, terms, shown, texts.get(nid), missing, len(items)))
+            items = telling[docnum]
+            matched = [matched_item(shown[d], raw[d], terms) for d in items[:MATCHED_ITEMS_SHOWN].tolist()]
+            hits.append(build_hit(shown[docnum], value, terms, matched, missing, len(items)))
         else:
-            hits.append(build_hit(snap, docnum, value, terms, missing=missing))
+            hits.append(build_hit(shown[docnum], value, terms, missing=missing))
     return tuple(hits)
 
 
@@ -194,14 +197,16 @@ def _sorted(snap, candidates: np.ndarray, request: SearchRequest) -> np.ndarray:
     return candidates[np.lexsort((candidates, column))]
 
 
-def _browse(snap, allowed, request: SearchRequest, terms, parsed) -> SearchResult:
+def _browse(index, snap, allowed, request: SearchRequest, terms, parsed) -> SearchResult:
     """Filters and sort without words: every allowed document, newest first unless
     another order is asked for."""
     candidates = np.nonzero(allowed)[0]
     ordered = _sorted(snap, candidates, request if request.sort != "relevance" else
                       SearchRequest(sort="newest"))
     start = (request.page - 1) * request.limit
-    hits = tuple(build_hit(snap, d, 0.0, terms) for d in ordered[start:start + request.limit].tolist())
+    page_docs = ordered[start:start + request.limit].tolist()
+    shown = read_shown(index.path, snap, page_docs)
+    hits = tuple(build_hit(shown[d], 0.0, terms) for d in page_docs)
     return SearchResult(request, len(candidates), hits, facet_counts.counts(snap, allowed), False, terms, "",
                         parsed.notes)
 

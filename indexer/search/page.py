@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..archive import notice_bodies
+from ..archive import StoredNotice, read_notices
+from ..model import Item, Notice
 from ..normalize import fold, fold_with_offsets
 
 MAX_ITEMS_PER_NOTICE = 2_000  # how far after a notice its items are looked for
@@ -67,52 +68,72 @@ def notice_items(snap, notice: int) -> np.ndarray:
     return following[inside & snap.live[notice + 1:end]]
 
 
-def matched_item(snap, docnum: int, score: float, terms) -> MatchedItem:
-    stored = snap.stored(docnum)
-    return MatchedItem(number=stored.get("item_number"), label=stored.get("item_label", ""),
-                       position=stored.get("item_position", 0), snippet=snippet(stored.get("text", ""), terms),
-                       addressees=tuple(stored.get("addressee_list") or ()), deadline=_day(stored.get("deadline")),
-                       deadline_text=stored.get("deadline_text", ""), score=round(float(score), 4))
+@dataclass(frozen=True)
+class Shown:
+    """What a hit shows of a document: its notice as archived, and which item."""
+    id: str
+    notice_id: str
+    kind: str
+    stored: StoredNotice | None
+    item: Item | None
+    position: int | None  # an item's, 0-based
 
 
-def build_hit(snap, docnum: int, score: float, terms, matched: list[MatchedItem] = (), body: str | None = None,
-              missing: tuple[str, ...] = (), matched_count: int = 0) -> Hit:
-    stored = snap.stored(docnum)
-    is_item = stored.get("kind") == "item"
-    text = stored.get("text", "")
+def read_shown(index_path, snap, docnums) -> dict[int, Shown]:
+    """The documents of a page, read from the archive's catalog (the index keeps only
+    their ids: it is derived from the catalog and would otherwise repeat it)."""
+    keys = {}
+    for docnum in dict.fromkeys(int(d) for d in docnums):
+        fields = snap.stored(docnum)
+        keys[docnum] = (fields.get("id", ""), fields.get("notice_id", ""), fields.get("kind", "notice"),
+                        fields.get("item_position"))
+    notices = read_notices(index_path.parent, {k[1] for k in keys.values()})
+    out = {}
+    for docnum, (doc_id, nid, kind, position) in keys.items():
+        stored = notices.get(nid)
+        items = stored.notice.items if stored else ()
+        item = items[position] if kind == "item" and position is not None and position < len(items) else None
+        out[docnum] = Shown(doc_id, nid, kind, stored, item, position if item else None)
+    return out
+
+
+def matched_item(shown: Shown, score: float, terms) -> MatchedItem:
+    item = shown.item
+    return MatchedItem(number=item.number if item else None, label=item.label if item else "",
+                       position=shown.position or 0,
+                       snippet=snippet(item.full_text if item else "", terms),
+                       addressees=tuple(item.addressees) if item else (),
+                       deadline=item.deadline.date if item and item.deadline else None,
+                       deadline_text=item.deadline.text if item and item.deadline else "", score=round(float(score), 4))
+
+
+def build_hit(shown: Shown, score: float, terms, matched: list[MatchedItem] = (), missing: tuple[str, ...] = (),
+              matched_count: int = 0) -> Hit:
+    stored, item = shown.stored, shown.item
+    notice = stored.notice if stored else Notice()
+    is_item = shown.kind == "item"
+    text = item.full_text if item else notice.title
     if is_item:
-        shown = snippet(text, terms)
+        shown_text = snippet(text, terms)
     elif matched:
-        shown = matched[0].snippet
+        shown_text = matched[0].snippet
     else:
-        shown = snippet(body if body is not None else text, terms)
-    position = stored.get("item_position") if is_item else (matched[0].position if matched else None)
+        shown_text = snippet(notice.body or text, terms)
+    position = shown.position if is_item else (matched[0].position if matched else None)
+    deadline = item.deadline if item else None
+    addressees = item.addressees if item else tuple(dict.fromkeys(a for i in notice.items for a in i.addressees))
     return Hit(
-        id=stored["id"], notice_id=stored["notice_id"], kind=stored.get("kind", "notice"),
-        item_number=stored.get("item_number"), item_position=position, score=round(float(score), 4),
-        title=stored.get("title", ""), issuer=stored.get("issuer", ""), number=stored.get("number_text", ""),
-        level=stored.get("level", ""), doc_type=stored.get("doc_type", ""), date=_day(stored.get("date")),
-        meeting_date=_iso(stored.get("meeting_date")), issue_date=_iso(stored.get("issue_date")),
-        topics=tuple(t for t in (stored.get("topics") or "").split(",") if t),
-        addressees=tuple(stored.get("addressee_list") or ()) if is_item else
-        tuple(a.replace(";", ",") for a in (stored.get("addressees") or "").split(",") if a),
-        deadline=_day(stored.get("deadline")), deadline_text=stored.get("deadline_text", ""),
-        snippet=shown, text=text, source_name=stored.get("source_name", ""), source_path=stored.get("source_path", ""),
-        presiding=(stored.get("presiding") or "").replace(";", ","), signer=stored.get("signer") or "",
+        id=shown.id, notice_id=shown.notice_id, kind=shown.kind,
+        item_number=item.number if item else None, item_position=position, score=round(float(score), 4),
+        title=notice.title, issuer=notice.issuer_canonical or notice.issuer, number=notice.number,
+        level=notice.body_level, doc_type=notice.doc_type, date=notice.date,
+        meeting_date=notice.meeting_date, issue_date=notice.issue_date,
+        topics=tuple(item.topics if item and item.topics else notice.topics),
+        addressees=tuple(addressees), deadline=deadline.date if deadline else None,
+        deadline_text=deadline.text if deadline else "", snippet=shown_text, text=text,
+        source_name=stored.source_name if stored else "", source_path=stored.source_path if stored else "",
+        presiding=notice.presiding.name if notice.presiding else "", signer=notice.signer.name if notice.signer else "",
         matched_items=tuple(matched), matched_count=matched_count, missing=missing)
-
-
-def bodies(index_path, notice_ids) -> dict[str, str]:
-    """Archived texts of notices (the index keeps a notice's text as postings only)."""
-    return notice_bodies(index_path.parent, notice_ids)
-
-
-def _day(value) -> dt.date | None:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _iso(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
 
 
 def _spans(text: str, terms) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ in it, and one whose single item says it all is not beaten by a long notice that
 mentions each word once somewhere.
 
 Then, for the TOP_K (100; 50 for queries of 6+ words) best only: the query's words standing together in that order
-(×PHRASE_BOOST), with their diacritics (×EXACT_PHRASE_BOOST), and each compound word
+(×PHRASE_BOOST), each also written as typed, with diacritics (×EXACT_PHRASE_BOOST), and each compound word
 of the query (pyvi) together (×COMPOUND_BOOST); long queries also count adjacent
 pairs of query words found together."""
 from __future__ import annotations
@@ -159,8 +159,10 @@ def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarr
 
     factor *= np.where(together(folded), PHRASE_BOOST, 1.0).astype(np.float32)
     if any(has_diacritics(w) for w in singles):
-        exact = {w: snap.positions("exact", w, sorted_docs) for w in dict.fromkeys(singles)}
-        factor *= np.where(together(singles, exact), EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
+        # the exact field keeps no positions: the words together (folded) and each
+        # written as typed somewhere in the document
+        as_typed = np.logical_and.reduce([snap.term_mask("exact", w.lower())[docnums] for w in singles])
+        factor *= np.where(together(folded) & as_typed, EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
     compounds = [[fold(w) for w in c] for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
     compounds = [c for c in compounds if all(w in positions for w in c)]
     if compounds:
