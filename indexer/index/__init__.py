@@ -77,11 +77,10 @@ FAST_ANALYZERS = {
 }
 
 
-def _coarse_datetime() -> DATETIME:
-    """A date field indexed with 4 terms per value instead of whoosh's 8: our ranges
-    are whole days, and every term is a posting to write."""
-    field = DATETIME(sortable=True)
-    field.shift_step = 16
+def _column_only(field):
+    """A field kept as a sortable column and not indexed: date and year filters and
+    sorts read the column (`Snapshot.column`), never a posting list."""
+    field.indexed = False
     return field
 
 
@@ -105,9 +104,9 @@ def make_schema() -> Schema:
         topics=KEYWORD(commas=True, sortable=True),
         addressees=KEYWORD(commas=True),
         presiding=KEYWORD(commas=True),  # the official who chaired and concluded
-        year=NUMERIC(sortable=True, shift_step=0),  # one term: years are matched, not ranged
-        date=_coarse_datetime(),
-        deadline=_coarse_datetime(),
+        year=_column_only(NUMERIC(sortable=True)),
+        date=_column_only(DATETIME(sortable=True)),
+        deadline=_column_only(DATETIME(sortable=True)),
         spelling=KEYWORD(commas=True, lowercase=False, scorable=False),
     )
 
@@ -240,7 +239,7 @@ def _deletes_table(searcher) -> dict[str, tuple[str, ...]]:
 
 def _layout(schema: Schema) -> set:
     """What an index keeps of each field: an index with another layout is rebuilt."""
-    return {(name, type(f).__name__, f.stored, type(f.format).__name__) for name, f in schema.items()}
+    return {(name, type(f).__name__, f.stored, f.indexed, type(f.format).__name__) for name, f in schema.items()}
 
 
 def _keywords(values) -> str:
