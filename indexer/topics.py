@@ -2,8 +2,15 @@
 
 The taxonomy is a TOML file (the package's `data/topics.toml` unless the user points at
 their own). Rules match case-, diacritic- and punctuation-insensitively at word
-boundaries; exclusion phrases are blanked out before matching. A notice's topics are
-the union of its items' topics."""
+boundaries; exclusion phrases are blanked out before matching.
+
+Topics are few and ranked. Each topic found in a text is scored by its evidence: every
+phrase matched counts its number of words (a two-word phrase says more than one word),
+half again in the text's opening (where an item names its subject), and the sum is
+taken relative to the text's length. An item keeps the topics scoring at least
+ITEM_KEEP of its best, at most MAX_ITEM_TOPICS; a notice keeps its main subjects, at
+most MAX_NOTICE_TOPICS: the topics of its title and of most of its items, not the
+union of everything its items mention."""
 from __future__ import annotations
 
 import dataclasses
@@ -87,18 +94,24 @@ class Taxonomy:
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
 
-    def tag_text(self, text: str) -> tuple[str, ...]:
-        """The topics whose rules match `text`, in taxonomy order."""
-        return self._tag_prepared(*_prepare(text))
+    def tag_text(self, text: str, normalized: bool = False) -> tuple[str, ...]:
+        """The topics of `text`, strongest first: in a short text every topic it names,
+        in a long one those near the strongest (the others are passing mentions)."""
+        share = ITEM_KEEP if len(text.split()) > SHORT_WORDS else 0.0
+        return _keep(self.scores(text, normalized), share, MAX_ITEM_TOPICS)
 
-    def _tag_prepared(self, lower: str, folded: str) -> tuple[str, ...]:
+    def scores(self, text: str, normalized: bool = False) -> dict[str, float]:
+        """Each topic whose rules match `text` → the strength of its evidence."""
+        lower, folded = _prepare(text, normalized)
         candidates: set[int] = set()
-        for text in (lower, folded):  # both have single spaces, one at each end
-            for first in self._first_words.intersection(text.split()):
+        for haystack in (lower, folded):  # both have single spaces, one at each end
+            for first in self._first_words.intersection(haystack.split()):
                 for second, topics in self._by_start[first].items():
-                    if not second or f" {first} {second} " in text:
+                    if not second or f" {first} {second} " in haystack:
                         candidates |= topics
-        found = []
+        found = {}
+        opening = max(OPENING_CHARS, len(lower) // 3)
+        words = max(1, len(lower.split()))
         for n, (topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact)) in enumerate(self._rules):
             if n not in candidates:
                 continue
@@ -109,30 +122,59 @@ class Taxonomy:
                         blank = " " * (m.end() - m.start())
                         lo = lo[:m.start()] + blank + lo[m.end():]
                         fo = fo[:m.start()] + blank + fo[m.end():]
-            if (inc_folded and inc_folded.search(fo)) or (inc_exact and inc_exact.search(lo)):
-                found.append(topic_id)
-        return tuple(found)
+            evidence = 0.0
+            for pattern, haystack in ((inc_folded, fo), (inc_exact, lo)):
+                if pattern:
+                    for m in pattern.finditer(haystack):
+                        evidence += len(m.group().split()) * (1.5 if m.start() < opening else 1.0)
+            if evidence:
+                # relative to length, gently: a long item is not weaker for being long
+                found[topic_id] = evidence / (1 + words / 60)
+        return found
 
     def tag(self, notice: Notice) -> Notice:
-        """The notice with topics on every item and their union on the notice. An item
-        that matches nothing takes its section's or the title's topic when that is a
-        single one (`… về công tác cán bộ`: its items are about cán bộ)."""
-        def tag_text(text: str) -> tuple[str, ...]:
-            return self._tag_prepared(*_prepare(text, normalized=True))
-
-        title_topics = tag_text(notice.title)
-        items = []
+        """The notice with ranked topics on every item and its main subjects on the
+        notice. An item that matches nothing takes its section's or the title's topic
+        when that is a single one (`… về công tác cán bộ`: its items are about cán bộ)."""
+        title = self.scores(notice.title, normalized=True)
+        title_topics = self.tag_text(notice.title, normalized=True)
+        items, notice_scores = [], {}
         for item in notice.items:
-            topics = tag_text(item.full_text)
+            scored = self.scores(item.full_text, normalized=True)
+            topics = self.tag_text(item.full_text, normalized=True)
             if not topics:
-                context = tag_text(item.section) or title_topics
+                context = self.tag_text(item.section, normalized=True) or title_topics
                 topics = context if len(context) == 1 else ()
+                scored = {t: 1.0 for t in topics}
             items.append(dataclasses.replace(item, topics=topics))
-        union = {t for item in items for t in item.topics}
+            best = max((scored[t] for t in topics), default=0)
+            for t in topics:  # each item votes for its topics, its best one with weight 1
+                notice_scores[t] = notice_scores.get(t, 0.0) + scored[t] / best
         if not notice.items:
-            union.update(tag_text(notice.title + "\n" + notice.body))
-        ordered = tuple(t.id for t in self.topics if t.id in union)
-        return dataclasses.replace(notice, items=tuple(items), topics=ordered)
+            notice_scores = self.scores(notice.title + "\n" + notice.body, normalized=True)
+        top = max(title.values(), default=0)
+        for t, value in title.items():  # the title names the notice's subject
+            notice_scores[t] = notice_scores.get(t, 0.0) + 2 * value / top
+        return dataclasses.replace(notice, items=tuple(items),
+                                   topics=_keep(notice_scores, NOTICE_KEEP, MAX_NOTICE_TOPICS))
+
+
+MAX_ITEM_TOPICS = 5
+MAX_NOTICE_TOPICS = 6
+ITEM_KEEP = 0.1  # in a long item, a topic scoring under 10% of its best is a passing mention
+SHORT_WORDS = 100
+NOTICE_KEEP = 0.25
+OPENING_CHARS = 120
+
+
+def _keep(scores: dict[str, float], share: float, most: int) -> tuple[str, ...]:
+    """The strongest topics: at least `share` of the best score, `most` at most, best
+    first (ties in taxonomy order, as `scores` lists them)."""
+    if not scores:
+        return ()
+    best = max(scores.values())
+    ranked = sorted(scores, key=lambda t: -scores[t])
+    return tuple(t for t in ranked if scores[t] >= share * best)[:most]
 
 
 def parse_taxonomy(text: str, source: str = "<text>") -> Taxonomy:

@@ -70,10 +70,34 @@ def test_bad_taxonomy_names_the_problem(text, problem):
     assert err.value.message_vi.startswith("Tệp chủ đề my.toml")
 
 
-def test_notice_topics_are_the_union_of_item_topics():
+def test_notice_topics_are_its_main_subjects_not_the_union_of_its_items():
     (notice,) = [TAXONOMY.tag(n) for n in parse(read_file(CORPUS / "001_tb_thi_uy_ben_cat.txt").text)]
     union = {t for item in notice.items for t in item.topics}
-    assert set(notice.topics) == union and "dat-dai" in union
+    title = set(TAXONOMY.tag_text(notice.title))
+    assert notice.topics[0] == "dat-dai"  # the title's subject and most items'
+    assert set(notice.topics) <= union | title
+    assert len(notice.topics) < len(union | title)  # one item's passing subject is not the notice's
+
+
+def test_topics_are_few_and_strongest_first_in_a_long_notice():
+    """The seed (a district-wide review) named 13 topics and one item 7: the facet
+    filtered nothing."""
+    (notice,) = [TAXONOMY.tag(n) for n in parse(read_file(CORPUS / "000_a17ca67a3d6ef935.txt").text)]
+    assert all(len(item.topics) <= topics.MAX_ITEM_TOPICS for item in notice.items)
+    assert 1 <= len(notice.topics) <= topics.MAX_NOTICE_TOPICS
+    assert notice.items[1].topics[0] == "y-te"  # the Covid item, however many sectors it lists
+
+
+def test_a_passing_mention_in_a_long_item_is_not_a_topic():
+    lead = ("Ủy ban nhân dân huyện khẩn trương hoàn thành công tác kiểm đếm, áp giá bồi thường, giải phóng mặt "
+            "bằng, thu hồi đất, giao đất tái định cư cho các hộ dân; giải quyết dứt điểm khiếu nại về giá đất bồi "
+            "thường; cấp giấy chứng nhận quyền sử dụng đất cho các hộ đủ điều kiện; ")
+    filler = "báo cáo kết quả thực hiện về Thường trực Huyện ủy theo định kỳ hằng tháng, " * 4
+    text = lead + filler + "cập nhật vào phần mềm quản lý."
+    scores = TAXONOMY.scores(text)
+    assert len(text.split()) > topics.SHORT_WORDS and "chuyen-doi-so" in scores
+    assert TAXONOMY.tag_text(text)[0] == "dat-dai" and "chuyen-doi-so" not in TAXONOMY.tag_text(text)
+    assert "chuyen-doi-so" in TAXONOMY.tag_text("Cập nhật hồ sơ giải phóng mặt bằng vào phần mềm quản lý.")
 
 
 def test_item_without_topic_takes_a_single_title_topic():
