@@ -328,7 +328,8 @@ class Snapshot:
             i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
             keep = self.live[i]
             return i[keep], w[keep]
-        return build()
+        # kept with the generation: a page's matched items ask for the same words again
+        return self.cached(("postings", fieldname, text), build)
 
     def lengths(self, fieldname: str) -> np.ndarray:
         return self.table(("lengths", fieldname), lambda: self._concat(lambda a: a.lengths(fieldname), np.float32))

@@ -152,9 +152,8 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
         final = {}
     telling = {}
     if request.kind == "notice":
-        for docnum in page_docs.tolist():
-            items = notice_items(snap, docnum)
-            items = _telling_items(snap, parsed, items[item_ok[items]], own)
+        matching_items = {d: (items := notice_items(snap, d))[item_ok[items]] for d in page_docs.tolist()}
+        for docnum, items in _telling_items(snap, parsed, matching_items, own).items():
             telling[docnum] = items[np.lexsort((items, -raw[items]))]
     shown = read_shown(index.path, snap, [*page_docs.tolist(),
                                           *(d for items in telling.values() for d in items[:MATCHED_ITEMS_SHOWN].tolist())])
@@ -172,19 +171,21 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     return tuple(hits)
 
 
-def _telling_items(snap, parsed: ParsedQuery, items: np.ndarray, own) -> np.ndarray:
-    """Of a notice's items that match, those that say what was asked: every clause in
-    their own text, or two query words side by side in it. (`Trần Thị Bích Ngọc` found
-    in a preamble is not a matched item just because an item says `thị trấn`.)"""
+def _telling_items(snap, parsed: ParsedQuery, items_of: dict, own) -> dict:
+    """Of each notice's items that match, those that say what was asked: every clause
+    in their own text, or two query words side by side in it. (`Trần Thị Bích Ngọc`
+    found in a preamble is not a matched item just because an item says `thị trấn`.)
+    The positions are read once for the whole page."""
     singles = [fold(w) for w in parsed.singles]
-    if len(parsed.clauses) < 2 or len(singles) < 2 or not len(items):
-        return items
-    keep = own[items] >= len(parsed.clauses)
-    docs = np.sort(items)
-    for pair in zip(singles, singles[1:]):
-        together = snap.phrase_matches("folded", list(pair), docs)
-        keep |= np.isin(items, docs[together])
-    return items[keep]
+    if len(parsed.clauses) < 2 or len(singles) < 2:
+        return items_of
+    everything = np.unique(np.concatenate([np.zeros(0, np.int64), *items_of.values()]))
+    together = np.zeros(len(everything), bool)
+    if len(everything):
+        for pair in dict.fromkeys(zip(singles, singles[1:])):
+            together |= snap.phrase_matches("folded", list(pair), everything)
+    said = everything[together]
+    return {d: items[(own[items] >= len(parsed.clauses)) | np.isin(items, said)] for d, items in items_of.items()}
 
 
 def _sorted(snap, candidates: np.ndarray, request: SearchRequest) -> np.ndarray:
