@@ -78,6 +78,9 @@ def _block_text(root: etree._Element) -> str:
     parts: list[str] = []
 
     def walk(element: etree._Element) -> None:
+        if _local(element.tag) == "table":
+            parts.append("\n" + "\n".join(render_table(_html_rows(element))) + "\n")
+            return
         block = _local(element.tag) in _BLOCK_TAGS
         if block:
             parts.append("\n")
@@ -92,6 +95,88 @@ def _block_text(root: etree._Element) -> str:
 
     walk(root)
     return re.sub(r"\n{2,}", "\n", _tidy("".join(parts)))
+
+
+COLUMN_GAP = "   "  # what the parser reads as a column break (as OCR leaves between columns)
+_ITEM_TABLE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*[.)]?\s*$")
+_MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_BR = re.compile(r"<br\s*/?>", re.I)
+_RULE_PIECE = re.compile(r"^\s*[-–—_=]{3,}\s*$")  # the rule under a header's name, inside its cell
+
+
+def render_table(rows: list[list[list[str]]]) -> list[str]:
+    """Text lines for a table (rows of cells, each cell its lines).
+
+    A table of numbered conclusions (`TT | Nội dung | Đơn vị thực hiện | Thời hạn`)
+    becomes one numbered line per row, the other cells after their column's heading:
+    `1. <content>. Đơn vị thực hiện: <unit>. Thời hạn: <date>.` Any other table (a
+    two-column header, `Nơi nhận` beside the signature) keeps its columns side by
+    side: line k of each cell on one line, separated by a column gap."""
+    rows = [r for r in rows if any(line.strip() for cell in r for line in cell)]
+    if not rows:
+        return []
+    heading = [" ".join(cell).strip() for cell in rows[0]]
+    numbered = [r for r in rows[1:] if r and _ITEM_TABLE_NUMBER.match(" ".join(r[0]))]
+    if len(heading) >= 2 and numbered and len(numbered) >= len(rows) - 2 and not _ITEM_TABLE_NUMBER.match(heading[0]):
+        return [_item_row(r, heading) for r in rows[1:] if r in numbered]
+    lines = []
+    for row in rows:
+        for k in range(max(len(cell) for cell in row)):
+            parts = [cell[k].strip() if k < len(cell) else "" for cell in row]
+            if any(parts):
+                lines.append(COLUMN_GAP.join(p if p else "" for p in parts).strip())
+    return lines
+
+
+def _item_row(row: list[list[str]], heading: list[str]) -> str:
+    number = " ".join(row[0]).strip().rstrip(".)")
+    content = " ".join(" ".join(row[1]).split()).rstrip(" .;") if len(row) > 1 else ""
+    extra = []
+    for title, cell in zip(heading[2:], row[2:]):
+        value = " ".join(" ".join(cell).split()).rstrip(" .;")
+        if value:
+            extra.append(f"{title}: {value}" if title else value)
+    return f"{number}. " + ". ".join([content, *extra]) + "."
+
+
+def _html_rows(table: etree._Element) -> list[list[list[str]]]:
+    rows = []
+    for tr in table.iter():
+        if _local(tr.tag) != "tr":
+            continue
+        cells = []
+        for cell in tr:
+            if _local(cell.tag) in {"td", "th"}:
+                text = _block_text(cell) if len(cell) else (cell.text or "")
+                cells.append([line for line in text.split("\n") if line.strip()] or [""])
+        rows.append(cells)
+    return rows
+
+
+def markdown_tables(text: str) -> str:
+    """Markdown table rows (`| a<br>b | c |`, as converters write .doc and PDF
+    tables) as the lines `render_table` gives; the `|---|` rules dropped."""
+    if "|" not in text:
+        return text
+    out, table = [], []
+
+    def flush():
+        if table:
+            out.extend(render_table(table))
+            table.clear()
+    for line in text.split("\n"):
+        if _MD_RULE.match(line) and (table or (out and "|" in out[-1])):
+            continue
+        row = _MD_ROW.match(line)
+        if row:
+            table.append([[part.strip() for part in _BR.split(cell) if not _RULE_PIECE.match(part)]
+                          for cell in row.group(1).split("|")])
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return "\n".join(out)
 
 
 def _hocr_text(root: etree._Element) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from . import dates
 from .bodies import body_level, canonical_addressee, canonical_body, place_name
 from .model import Deadline, Item, Notice, Person, Signer
+from .facet_rules import names_a_body
 from .normalize import fold, normalize
 
 DOC_TYPES = {
@@ -30,6 +31,12 @@ _HEADER_START = re.compile(
     r"ban chap hanh|ban thuong vu|chinh phu|bo chinh tri|ban bi thu)\b")
 _MOTTO = re.compile(r"^(dang cong san viet nam|cong hoa xa hoi chu nghia viet nam|"
                     r"doc lap\s*-\s*tu do\s*-\s*hanh phuc)")
+_MOTTO_WORDS = ("cong hoa xa hoi chu nghia viet nam".split(), "doc lap tu do hanh phuc".split(),
+                "dang cong san viet nam".split())
+# A digital signature's stamp, as PDF text carries it after the header or at the end:
+# `ĐẢNG UỶ XÃ PHƯỚC HÒA 12-03-2025 09:41:10 +07:00`, `Ký bởi: …`, `Ngày ký: …`.
+_STAMP = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\s+\d{1,2}:\d{2}(:\d{2})?(\s*[+-]\d{2}:?\d{2})?\s*$|"
+                    r"^(ky boi|nguoi ky|co quan|ngay ky|thoi gian ky|email|chuc vu)\s*:", re.IGNORECASE)
 _NUMBER = re.compile(r"\bso\s*[:.]?\s*(\d+\s*[-/]\s*[a-z][a-z0-9]*(?:\s*[-/.]\s*[a-z0-9]+)*)")
 _PLACE_DATE = re.compile(r"^([^,]{2,40}),\s*ngay\b")
 _SEPARATOR = re.compile(r"^[-–—_=*.\s]{1,}$")
@@ -71,7 +78,7 @@ _SUBJECT_VERBS = [
     "đánh giá", "làm việc", "khảo sát", "điều chỉnh", "cung cấp", "cập nhật", "gương mẫu",
     "tiếp nhận", "thành lập", "mở rộng", "giữ", "định hướng", "rút kinh nghiệm", "chấn chỉnh",
     "đổi mới", "thống nhất", "quản lý", "chăm lo", "lựa chọn", "khẩn", "nghiêm", "có kế hoạch",
-    "tham gia", "đồng ý", "ghi nhận",
+    "tham gia", "đồng ý", "ghi nhận", "lắp đặt", "vận hành", "tìm kiếm", "không để", "cung ứng", "trình", "tăng", "gửi",
 ]
 # A leading subject followed by one of these is the meeting deciding, not a body told to act.
 _DECIDING_VERBS = ("thống nhất", "đồng ý", "ghi nhận", "kết luận", "cho ý kiến")
@@ -86,17 +93,18 @@ _SUBJECT_STARTERS = [
     "đơn vị", "ngành", "thường trực", "bí thư", "chủ tịch", "lãnh đạo", "tổ", "kho bạc",
     "chi cục", "cục", "bảo hiểm", "thanh tra", "quân sự", "bộ", "tòa án", "viện kiểm sát",
     "hợp tác xã", "chủ đầu tư", "doanh nghiệp", "ngân hàng", "đài", "báo", "chi nhánh",
-    "ubmttq", "ubmttqvn", "ubkt", "bql", "bcđ", "tỉnh đoàn", "thành đoàn", "thị đoàn", "huyện đoàn", "quận đoàn",
+    "ubmttq", "ubmttqvn", "ubkt", "bql", "bcđ", "công ty", "tổng công ty", "liên minh", "quỹ", "trạm", "đội", "tiểu ban", "tỉnh đoàn", "thành đoàn", "thị đoàn", "huyện đoàn", "quận đoàn",
 ]
 # Verbs are matched case-sensitively on the original text: a capitalised `Tổ chức`
 # belongs to a name (`Ban Tổ chức`), and folding would confuse `cần`/`cán`, `nắm`/`Nam`.
 _VERB_RE = re.compile(r"\s(" + "|".join(sorted(set(_SUBJECT_VERBS), key=len, reverse=True)) + r")(?!\w)")
 _STARTER_RE = re.compile(r"^(" + "|".join(sorted(set(_SUBJECT_STARTERS), key=len, reverse=True)) + r")(?!\w)")
-_ASSIGN_RE = re.compile(r"(?:^|[\s,;:(])(giao cho|giao|đề nghị|yêu cầu|phân công)\s+")
+_ASSIGN_RE = re.compile(r"(?:^|[\s,;:(.])(giao cho|giao|đề nghị|yêu cầu|phân công|đơn vị thực hiện:|"
+                        r"đơn vị chủ trì:|đơn vị thực hiện|cơ quan thực hiện:)\s+", re.IGNORECASE)
 _WITHIN_YEAR = re.compile(r"(?<!\w)trong (?:cả )?năm (\d{4})(?!\w)", re.IGNORECASE)
 _DEADLINE_CUE = re.compile(
     r"\b(truoc ngay|truoc|cham nhat(?: la)?(?: ngay)?|han chot|xong truoc|phan dau den(?: ngay)?|"
-    r"hoan thanh(?: ngay)?|trong|trong thoi gian)\s*(?:ngay\s*)?$")
+    r"hoan thanh(?: ngay)?|trong|trong thoi gian|thoi han\s*:)\s*(?:ngay\s*)?$")
 
 
 @dataclass
@@ -123,7 +131,22 @@ def _is_upper(text: str) -> bool:
 
 def _is_header_start(line: str) -> bool:
     cell = _first_cell(line)
-    return _is_upper(cell) and bool(_HEADER_START.match(fold(cell)))
+    return _is_upper(cell) and bool(_HEADER_START.match(fold(cell))) and not is_stamp(line)
+
+
+def is_stamp(line: str) -> bool:
+    """A digital-signature stamp line: never a header, an issuer or a signature."""
+    return bool(_STAMP.search(fold(line.strip())))
+
+
+def _is_motto_part(folded: str) -> bool:
+    """A line of the national motto or the Party's name, whole or broken across lines
+    (`CỘNG` / `HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM`)."""
+    words = re.findall(r"[a-z0-9]+", folded)
+    if not words:
+        return False
+    return any(any(motto[i:i + len(words)] == words for i in range(len(motto) - len(words) + 1))
+               for motto in _MOTTO_WORDS)
 
 
 def _title_match(line: str) -> re.Match | None:
@@ -174,7 +197,7 @@ def _parse_notice(lines: list[str]) -> Notice:
     rest = lines[title_at + 1:] if title_at is not None else lines[len(header):]
     title_lines, rest = _take_title(rest, title_at, lines)
     opening, blocks, tail = _split_body(rest)
-    header_cells = [c.strip() for line in header for c in line.split("\t") if c.strip()]
+    header_cells = [c.strip() for line in header if not is_stamp(line) for c in line.split("\t") if c.strip()]
     title = " ".join(title_lines)
 
     doc_type = DOC_TYPES.get(_title_match(lines[title_at]).group(1), "") if title_at is not None else ""
@@ -182,17 +205,28 @@ def _parse_notice(lines: list[str]) -> Notice:
     if not doc_type and number:
         code = fold(re.split(r"[-/]", number)[1]) if re.search(r"[-/]", number) else ""
         doc_type = TYPE_CODES.get(code, "")
+    recipients, signer = _signature(tail)
     issuer = _header_issuer(header_cells) or _title_issuer(title)
-    issuer_canonical = canonical_body(issuer) if issuer else ""
-    locality, issue_date = _place_date(header_cells)
+    issuer = _signing_committee(issuer, signer) or issuer
+    locality, issue_date, date_incomplete = _place_date(header_cells)
     opening_text = " ".join(opening)
-    default_year = (issue_date.year if issue_date else None)
     meeting_date = _meeting_date(opening_text) or _meeting_date(title)
+    lead = _lead_sentence(opening_text) if not header_cells and not doc_type else None
+    if lead:  # a news page reproducing a document: its lead sentence names it
+        doc_type, number, issuer = lead.doc_type, number or lead.number, issuer or lead.issuer
+        issue_date, meeting_date = issue_date or lead.date, None
+    if issuer and not names_a_body(canonical_body(issuer)):
+        issuer = ""  # a motto line, a number fragment, a place alone: not an issuing body
+    issuer_canonical = canonical_body(issuer) if issuer else ""
+    default_year = (issue_date.year if issue_date else None)
     year = default_year or (meeting_date.year if meeting_date else None)
     items = tuple(_make_item(b, year) for b in blocks)
-    recipients, signer = _signature(tail)
 
     warnings = []
+    if not issuer:
+        warnings.append("no_issuer")
+    if date_incomplete and not issue_date:
+        warnings.append("date_incomplete")
     if not header_cells:
         warnings.append("no_header")
     if not (issue_date or meeting_date):
@@ -201,7 +235,7 @@ def _parse_notice(lines: list[str]) -> Notice:
         warnings.append("no_items")
     if not doc_type:
         warnings.append("no_doc_type")
-    if _looks_truncated(lines, tail):
+    if _looks_truncated(lines, tail) and not lead:
         warnings.append("truncated")
     if _has_impossible_date("\n".join(lines)):
         warnings.append("invalid_date")
@@ -344,7 +378,8 @@ def _header_issuer(cells: list[str]) -> str:
     names: list[str] = []
     for cell in cells:
         folded = fold(cell)
-        if not _is_upper(cell) or _MOTTO.match(folded) or _NUMBER.search(folded) or _PLACE_DATE.match(folded):
+        if not _is_upper(cell) or _MOTTO.match(folded) or _is_motto_part(folded) or _NUMBER.search(folded) \
+                or _PLACE_DATE.match(folded) or re.match(r"^nam \d{4}$", folded):
             continue
         name = cell.strip(" *-")
         if names and re.match(r"(tinh|thanh pho|huyen|quan|thi xa|xa|phuong|thi tran)\b(?! uy)", folded):
@@ -353,9 +388,63 @@ def _header_issuer(cells: list[str]) -> str:
             names.append(name)
     if not names:
         return ""
+    if len(names) > 1 and _COMMITTEE_ALONE.match(fold(names[-1])):
+        place = place_name(canonical_body(names[-2]))  # ĐẢNG BỘ TỈNH LÀO CAI / TỈNH ỦY: Tỉnh ủy Lào Cai
+        return f"{names[-1]} {place}" if place else names[-1]
     if len(names) > 1 and not body_level(names[-1]) and not place_name(canonical_body(names[-1])):
         return f"{names[-1]} {names[-2]}"
     return names[-1]
+
+
+_COMMITTEE_ALONE = re.compile(r"^(tinh uy|thanh uy|thi uy|huyen uy|quan uy|dang uy)$")
+# The committee that signs for a Đảng bộ (`T/M TỈNH ỦY` under `ĐẢNG BỘ TỈNH HÀ TĨNH`).
+_COMMITTEE_OF_LEVEL = {"tinh": "Tỉnh ủy", "thanh pho": "Thành ủy", "thi xa": "Thị ủy", "huyen": "Huyện ủy",
+                       "quan": "Quận ủy"}
+
+
+def _signing_committee(issuer: str, signer: Signer | None) -> str:
+    """`Đảng bộ tỉnh Hà Tĩnh` whose notice is signed `T/M TỈNH ỦY` was issued by the
+    Tỉnh ủy Hà Tĩnh (the Party organisation's executive committee)."""
+    if not signer or not signer.on_behalf_of:
+        return ""
+    match = re.match(r"^dang bo (tinh|thanh pho|thi xa|huyen|quan) (.+)$", fold(canonical_body(issuer)).lower())
+    committee = _COMMITTEE_OF_LEVEL.get(match.group(1)) if match else None
+    if not committee or fold(signer.on_behalf_of).lower().strip() != fold(committee).lower():
+        return ""
+    return f"{committee} {place_name(canonical_body(issuer))}"
+
+
+@dataclass(frozen=True)
+class _Lead:
+    doc_type: str
+    number: str
+    issuer: str
+    date: object
+
+
+_LEAD = re.compile(r"(?<![^\s.!?:])(?:ngay (\d{1,2})\s*/\s*(\d{1,2})(?:\s*/\s*(\d{4}))?\s*,\s*)?"
+                   r"([^,.]{4,80}?)\s+(?:da\s+)?(?:ky\s+)?ban hanh\s+(" + "|".join(DOC_TYPES) + r")\s+(?:so\s+)?"
+                   r"(\d+\s*[-/]\s*[a-z][a-z0-9]*(?:\s*[-/]\s*[a-z0-9]+)*)")
+
+
+def _lead_sentence(text: str) -> _Lead | None:
+    """`Ngày 12/3, Ban Thường vụ Tỉnh ủy Lào Cai đã ban hành Chỉ thị số 21-CT/TU về …`
+    (a news page about a document): its type, number, issuer and date (the year from
+    the page's own dates)."""
+    folded = fold(text)
+    match = _LEAD.search(folded)
+    if not match:
+        return None
+    issuer = text[match.start(4):match.end(4)].strip()
+    if not names_a_body(issuer):
+        return None
+    date = None
+    if match.group(1):
+        years = [d.date.year for d in dates.find_dates(text) if d.date]
+        year = int(match.group(3)) if match.group(3) else (years[0] if years else None)
+        date = dates.make_date(year, int(match.group(2)), int(match.group(1))) if year else None
+    number = re.sub(r"\s+", "", text[match.start(6):match.end(6)])
+    return _Lead(DOC_TYPES[match.group(5)], number, issuer, date)
 
 
 def _title_issuer(title: str) -> str:
@@ -363,27 +452,54 @@ def _title_issuer(title: str) -> str:
     return title[match.start(1):match.end(1)] if match else ""
 
 
-def _place_date(cells: list[str]) -> tuple[str, object]:
-    """`Bến Cát, ngày 12 tháng 7 năm 2021` → (place, date); the date is None when the
-    line names an impossible one."""
-    for cell in cells:
+def _place_date(cells: list[str]) -> tuple[str, object, bool]:
+    """`Bến Cát, ngày 12 tháng 7 năm 2021` → (place, date, incomplete); the date is None
+    when the line names an impossible one, or leaves the day blank for the hand-written
+    date (`ngày   tháng 3 năm 2025`: incomplete, no day is invented). A year on the next
+    line (`…, ngày 20 tháng 9` / `năm 2023`) belongs to it."""
+    for n, cell in enumerate(cells):
         match = _PLACE_DATE.match(fold(cell))
         if match:
-            found = dates.find_dates(cell)
-            return cell[: match.end(1)].strip(" *"), (found[0].date if found else None)
-    return "", None
+            if n + 1 < len(cells) and re.match(r"^(thang\b.*|nam \d{4}\s*)$", fold(cells[n + 1])) \
+                    and not re.search(r"nam \d{4}", fold(cell)):
+                cell = f"{cell} {cells[n + 1]}"
+            found = [d for d in dates.find_dates(cell) if d.precision == "day"]
+            blank_day = bool(re.search(r"\bngay\s*[._…]*\s*thang\b", fold(cell)))
+            return cell[: match.end(1)].strip(" *"), (found[0].date if found else None), blank_day
+    return "", None, False
+
+
+_CITED_BEFORE = re.compile(r"\d+\s*[-/]\s*[a-z][\w/.-]*\s*(,\s*)?(ngay|ban hanh ngay)?\s*$")
+_SPAN_START = re.compile(r"\btu ngay (\d{1,2})(?:/(\d{1,2}))? den (?:het )?(?:ngay )?\d{1,2}")
 
 
 def _meeting_date(text: str):
+    """The first date of the text that is not a cited document's (`Chỉ thị số
+    05/CT-TTg ngày 28/3/2019`); of a span (`Từ ngày 7 đến ngày 9 tháng 12 năm 2022`),
+    the first day."""
+    folded = fold(text)
     for match in dates.find_dates(text):
-        if match.date and match.precision == "day":
-            return match.date
+        if not match.date or match.precision != "day":
+            continue
+        if _CITED_BEFORE.search(folded[max(0, match.start - 60):match.start]):
+            continue
+        span = None
+        for span in _SPAN_START.finditer(folded[max(0, match.start - 40):match.end]):
+            pass
+        if span:
+            start = dates.make_date(match.date.year, int(span.group(2) or match.date.month), int(span.group(1)))
+            if start and start <= match.date:
+                return start
+        return match.date
     return None
 
 
 def _period(text: str) -> str:
     folded = fold(text)
-    match = _PERIOD.search(folded)
+    # `năm 2024` of a date (`ngày 15 tháng 9 năm 2024`, `tháng 4 năm 2025`) is no period
+    match = next((m for m in _PERIOD.finditer(folded)
+                  if not (m.group(1).startswith("nam") and re.search(r"thang \d{1,2}\s*$", folded[:m.start()]))),
+                 None)
     if not match:
         return ""
     phrase = text[match.start(1):match.end()]
@@ -402,6 +518,10 @@ def _meeting(opening: str, title: str) -> str:
     numbered = re.search(r"\bhoi nghi lan thu\b", folded)
     if numbered:
         return _clause(opening, numbered.start())
+    for source in (opening, title):  # a council's session: `kỳ họp thứ 5`
+        session = re.search(r"\bky hop thu \w+", fold(source))
+        if session:
+            return source[session.start():session.end()]
     in_title = re.search(r"\b(tai|trong) ((cuoc|phien) hop|hoi nghi|buoi lam viec)\b", fold(title))
     if in_title:
         return title[in_title.start(2):].strip(" .")
@@ -417,20 +537,29 @@ def _clause(text: str, start: int) -> str:
     return text[start:stop.start() if stop else len(text)].strip()
 
 
+# First words of a title or a role, never of a person's name: `đồng chí Chánh Văn phòng
+# Đảng ủy` is a role, not Mr "Chánh Văn".
+_ROLE_WORDS = frozenset(w.lower() for w in (  # with diacritics: `Trưởng` is a role, `Trương` a name
+    "Phó", "Chánh", "Trưởng", "Bí", "Chủ", "Giám", "Ủy", "Uỷ", "Thường", "Ban", "Tổng", "Cục", "Vụ", "Sở", "Phòng",
+    "Đại", "Thủ", "Bộ", "Tỉnh", "Huyện", "Xã", "Thành", "Quận", "Thị", "Chỉ", "Tham", "Trợ", "Thư", "Kế", "Hiệu",
+    "Các", "Lãnh", "Văn", "Hội", "Đảng", "Chi", "Đoàn", "Công", "Ông", "Bà", "Anh", "Chị"))
+# Vietnamese family names: a name found before `chủ trì` without `đồng chí` starts with one.
+_SURNAMES = frozenset(w.lower() for w in (
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương",
+    "Lý", "Đinh", "Lâm", "Trương", "Mai", "Tô", "Hà", "Tạ", "Đoàn", "Cao", "Châu", "Lương", "Quách", "Triệu", "Kiều",
+    "Thái", "Lưu", "Trịnh", "Đào", "Vương", "Phùng", "Tăng", "Lại", "Văn", "Khúc", "Nông", "Hầu", "Lò", "Y", "Kim",
+    "Chu", "La", "Thân", "Doãn", "Giang", "Mạc", "Tống", "Từ", "Nghiêm", "Bạch", "Quan", "Âu", "Đàm", "Lục", "Ninh"))
+_CHAIRED = re.compile(r"\s+(?:đã\s+)?(chủ trì|kết luận|chủ toạ|chủ tọa)(?!\w)")
+
+
 def _presiding(text: str) -> Person | None:
+    """The official who chaired and concluded: `đồng chí <Name>, <position>`, else a
+    title followed by a name and `chủ trì` (`Phó Thủ tướng Trần Hồng Hà đã chủ trì`)."""
     folded = fold(text)
     candidates = []
     for match in _PRESIDING.finditer(folded):
-        words = text[match.end():].split()
-        name_words = []
-        for word in words[:6]:
-            bare = word.rstrip(",;:.")
-            if not bare or not bare[0].isupper() or not bare[1:].islower() and len(bare) > 1:
-                break
-            name_words.append(bare)
-            if bare != word:
-                break
-        if len(name_words) < 2:
+        name_words = _name_at(text[match.end():].split())
+        if len(name_words) < 2 or name_words[0].lower() in _ROLE_WORDS:
             continue
         after = text.find(name_words[-1], match.end()) + len(name_words[-1])
         position = ""
@@ -439,7 +568,47 @@ def _presiding(text: str) -> Person | None:
         sentence = folded[match.start(): folded.find(".", after) if "." in folded[after:] else len(folded)]
         score = ("chu tri" in sentence) + ("ket luan" in sentence)
         candidates.append((score, -match.start(), Person(" ".join(name_words), position)))
-    return max(candidates, key=lambda c: c[:2])[2] if candidates else None
+    if candidates:
+        return max(candidates, key=lambda c: c[:2])[2]
+    return _named_before_chairing(text)
+
+
+def _name_at(words: list[str]) -> list[str]:
+    name_words = []
+    for word in words[:6]:
+        bare = word.rstrip(",;:.")
+        if not bare or not bare[0].isupper() or not bare[1:].islower() and len(bare) > 1:
+            break
+        name_words.append(bare)
+        if bare != word:
+            break
+    return name_words
+
+
+def _named_before_chairing(text: str) -> Person | None:
+    for match in _CHAIRED.finditer(text):
+        words = text[:match.start()].split()[-6:]
+        run: list[str] = []
+        for word in reversed(words):
+            if not word[:1].isupper() or not (word[1:].islower() or len(word) == 1) or word != word.rstrip(",;:."):
+                break
+            run.insert(0, word)
+        while run and run[0].lower() not in _SURNAMES:
+            run.pop(0)  # `Long An Nguyễn Văn Út`: the place before the name
+        name = " ".join(run)
+        name_at = text.rfind(name, 0, match.start())
+        window = max(0, name_at - 70)
+        titles = list(_TITLE_BEFORE_NAME.finditer(fold(text[window:name_at]).lower()))
+        if 2 <= len(run) <= 4 and name_at >= 0 and titles:
+            position = text[window + titles[-1].start():name_at].strip(" ,")
+            return Person(name, position if len(position.split()) <= 10 else "")
+    return None
+
+
+# a name found before `chủ trì` is a person's only after a title (`Ủy ban nhân dân
+# huyện Châu Thành chủ trì` names a body)
+_TITLE_BEFORE_NAME = re.compile(r"\b(thu tuong|chu tich|bi thu|bo truong|giam doc|truong ban|chanh van phong|"
+                                r"pho chu nhiem|chu nhiem|tong bi thu|chu tri la)\b")
 
 
 def _position(text: str, start: int) -> str:
@@ -488,7 +657,11 @@ def find_addressees(text: str) -> list[str]:
         deciding = text[len(phrase):].lstrip(" ,").startswith(_DECIDING_VERBS)
         if phrase and len(phrase.split()) <= 25 and not deciding:
             found.extend(_split_bodies(phrase))
-    return list(dict.fromkeys(a for a in (canonical_addressee(f) for f in found) if a))
+    return list(dict.fromkeys(a for a in (canonical_addressee(f) for f in found)
+                              if a and len(a.split()) <= MAX_ADDRESSEE_WORDS))
+
+
+MAX_ADDRESSEE_WORDS = 16  # longer, it is a sentence the verb list missed, not a body's name
 
 
 def _phrase_until_verb(text: str, start: int) -> str:
@@ -542,6 +715,8 @@ def _signature(tail: list[str]) -> tuple[tuple[str, ...], Signer | None]:
     right: list[str] = []
     in_recipients = False
     for raw in tail:
+        if is_stamp(raw):
+            continue
         cells = [c.strip() for c in raw.split("\t")]
         first = cells[0]
         folded = fold(first)
@@ -557,8 +732,15 @@ def _signature(tail: list[str]) -> tuple[tuple[str, ...], Signer | None]:
             left.append(first)
         elif first:
             right.append(first)
-    recipients = tuple(r for r in (_strip_marker(l).strip(" ,;.") for l in left) if r)
+    recipients = tuple(r for line in left for part in _recipient_parts(_strip_marker(line))
+                       if (r := part.strip(" ,;.")))
     return recipients, _signer(right)
+
+
+def _recipient_parts(line: str) -> list[str]:
+    """`Ban Thường vụ Tỉnh ủy (b/c); các đồng chí Huyện ủy viên; lưu Văn phòng.` → three;
+    `UBND các tỉnh: Yên Bái, Lào Cai` stays one."""
+    return [p for p in re.split(r";\s*", line) if p.strip()]
 
 
 def _strip_marker(line: str) -> str:
@@ -589,7 +771,7 @@ def _is_name(line: str) -> bool:
 
 
 def _looks_truncated(lines: list[str], tail: list[str]) -> bool:
-    last = next((l.strip() for l in reversed(lines) if l.strip()), "")
+    last = next((l.strip() for l in reversed(lines) if l.strip() and not is_stamp(l)), "")
     if not last:
         return False
     if any(_RECIPIENTS.match(fold(l.strip())) or _SIGN_ON_BEHALF.match(fold(l.strip())) for l in tail):

@@ -73,9 +73,9 @@ def read_bytes(data: bytes, name: str, display: str | None = None) -> ReadResult
     kind = sniff_markup(text) if suffix not in TEXT_SUFFIXES or text.lstrip().startswith("<") else None
     if kind is None and suffix in HTML_SUFFIXES | XML_SUFFIXES:
         kind = "html" if suffix in HTML_SUFFIXES else "xml"
-    if kind is None:
-        return _repaired(ReadResult(text, "txt", encoding, warnings))
     from . import markup
+    if kind is None:
+        return _repaired(ReadResult(markup.markdown_tables(text), "txt", encoding, warnings))
     return _repaired(ReadResult(markup.extract(text, kind, display), kind, encoding, warnings))
 
 

@@ -101,10 +101,11 @@ def split_run(run: str) -> list[str] | None:
             piece = run[start:end]
             if not best[start] or not is_syllable(piece):
                 continue
-            known = counts.get(piece.lower(), 0)
+            key = _lookup_form(piece)  # the dictionary's tone placement: `uỷ` is `ủy`
+            known = counts.get(key, 0)
             for last, (score, parts) in best[start].items():
                 gain = math.log1p(known) - SYLLABLE_COST
-                if last and f"{last.lower()} {piece.lower()}" in pairs:
+                if last and f"{_lookup_form(last)} {key}" in pairs:
                     gain += 4
                 candidate = (score + gain, parts + [piece])
                 if piece not in best[end] or candidate[0] > best[end][piece][0]:
@@ -112,6 +113,11 @@ def split_run(run: str) -> list[str] | None:
     if not best[n]:
         return None
     return max(best[n].values(), key=lambda v: v[0])[1]
+
+
+@lru_cache(maxsize=65536)
+def _lookup_form(piece: str) -> str:
+    return normalize_line(piece).lower()
 
 
 def _has_vietnamese_marks(text: str) -> bool:
@@ -134,6 +140,8 @@ def repair_spacing(text: str) -> tuple[str, int]:
         return split
 
     text = _LONG_WORD.sub(split_glued, text)
+    text, glued = _GLUED_NUMBER.subn(r"\1 \2", text)
+    count += glued
     lines = []
     for line in text.split("\n"):
         joined, n = _join_scattered(line)
@@ -143,6 +151,10 @@ def repair_spacing(text: str) -> tuple[str, int]:
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")  # shorter runs are never split
+# a number glued to the word that introduces it (`nhiệm kỳ2025`, `năm2024`, `ngày12`);
+# other letter-digit runs (`F0`, `km2`, `Covid19`) are left alone
+_GLUED_NUMBER = re.compile(r"(?<![^\W\d_])(năm|ngày|tháng|kỳ|khóa|khoá|quý|số|đợt|lần|khu|tổ|ấp|thôn|xóm)(\d)",
+                           re.IGNORECASE)
 
 
 @lru_cache(maxsize=65536)

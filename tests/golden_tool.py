@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def samples() -> list[Path]:
-    return sorted(CORPUS.glob("0[01]*.txt"))
+    """The corpus samples with a golden: the UTF-8 notices (00x, 01x) and the real
+    layouts (05x: two-column and table headers, signature stamps, HĐND, news pages...)."""
+    return sorted([*CORPUS.glob("0[01]*.txt"), *CORPUS.glob("05*")])
 
 
 def parsed(path: Path) -> list[dict]:

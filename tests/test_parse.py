@@ -12,6 +12,9 @@ from indexer.normalize import fold, normalize
 from indexer.parse import find_addressees, find_deadline, parse
 from indexer.read import read_file
 
+from golden_tool import samples as golden_samples  # noqa: E402
+
+GOLDEN_SAMPLES = golden_samples()
 UTF8_SAMPLES = sorted(p for p in CORPUS.glob("0[01]*.txt"))
 KNOWN_ERRORS = load_json(GOLDEN / "known_errors.json")
 
@@ -28,7 +31,7 @@ def lookup(data, path):
     return data
 
 
-@pytest.mark.parametrize("sample", UTF8_SAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("sample", GOLDEN_SAMPLES, ids=lambda p: p.stem)
 def test_golden(sample):
     """(tests/golden_tool.py shows a diff and rewrites goldens only with --write.)"""
     golden = load_json(GOLDEN / f"{sample.stem}.json")
