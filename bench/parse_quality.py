@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.facet_rules import facet_problems  # noqa: E402
+from indexer.model import notice_from_dict  # noqa: E402
 from indexer.normalize import normalize_line  # noqa: E402
 from indexer.parse import parse  # noqa: E402
 from indexer.read import read_file  # noqa: E402
@@ -59,14 +60,9 @@ def golden_labels() -> dict[str, list[dict]]:
     out = {}
     for path in sorted(GOLDEN.glob("0*.json")):
         sample = next((p for p in (ROOT / "corpus").glob(path.stem + ".*")), None)
-        if sample is None:
-            continue
-        out[str(sample)] = [
-            {"doc_type": n["doc_type"], "number": n["number"], "issuer": n["issuer_canonical"] or n["issuer"],
-             "body_level": n["body_level"], "issue_date": n["issue_date"], "meeting_date": n["meeting_date"],
-             "presiding": (n["presiding"] or {}).get("name") or None, "signer": (n["signer"] or {}).get("name") or None,
-             "items": len(n["items"]), "recipients": len(n["recipients"])}
-            for n in json.loads(path.read_text(encoding="utf-8"))["notices"]]
+        if sample is not None:
+            notices = json.loads(path.read_text(encoding="utf-8"))["notices"]
+            out[str(sample)] = [observed(notice_from_dict(n)) for n in notices]
     return out
 
 

@@ -97,8 +97,7 @@ class Taxonomy:
     def tag_text(self, text: str, normalized: bool = False) -> tuple[str, ...]:
         """The topics of `text`, strongest first: in a short text every topic it names,
         in a long one those near the strongest (the others are passing mentions)."""
-        share = ITEM_KEEP if len(text.split()) > SHORT_WORDS else 0.0
-        return _keep(self.scores(text, normalized), share, MAX_ITEM_TOPICS)
+        return _strongest(text, self.scores(text, normalized))
 
     def scores(self, text: str, normalized: bool = False) -> dict[str, float]:
         """Each topic whose rules match `text` → the strength of its evidence."""
@@ -137,11 +136,11 @@ class Taxonomy:
         notice. An item that matches nothing takes its section's or the title's topic
         when that is a single one (`… về công tác cán bộ`: its items are about cán bộ)."""
         title = self.scores(notice.title, normalized=True)
-        title_topics = self.tag_text(notice.title, normalized=True)
+        title_topics = _strongest(notice.title, title)
         items, notice_scores = [], {}
         for item in notice.items:
             scored = self.scores(item.full_text, normalized=True)
-            topics = self.tag_text(item.full_text, normalized=True)
+            topics = _strongest(item.full_text, scored)
             if not topics:
                 context = self.tag_text(item.section, normalized=True) or title_topics
                 topics = context if len(context) == 1 else ()
@@ -165,6 +164,12 @@ ITEM_KEEP = 0.1  # in a long item, a topic scoring under 10% of its best is a pa
 SHORT_WORDS = 100
 NOTICE_KEEP = 0.25
 OPENING_CHARS = 120
+
+
+def _strongest(text: str, scores: dict[str, float]) -> tuple[str, ...]:
+    """A text's topics from its scores: in a short text every topic it names, in a long
+    one those near the strongest."""
+    return _keep(scores, ITEM_KEEP if len(text.split()) > SHORT_WORDS else 0.0, MAX_ITEM_TOPICS)
 
 
 def _keep(scores: dict[str, float], share: float, most: int) -> tuple[str, ...]:
