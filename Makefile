@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/parse_speed.py
 	$(BIN)/python bench/topic_quality.py
 	$(BIN)/python bench/assignment_quality.py
+	$(BIN)/python bench/reference_quality.py
 	$(BIN)/python bench/run.py --sizes 1000 10000
 
 bench-full: install

@@ -47,6 +47,17 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """Another document the notice cites: `Thông báo số 318-TB/HU ngày 14/6/2022 của
+    Thường trực Huyện ủy`."""
+    doc_type: str
+    number: str  # as written
+    date: dt.date | None = None  # the cited document's own date, when written
+    issuer: str = ""  # as written after `của`, when it is
+    text: str = ""  # the passage that cites it
+
+
+@dataclass(frozen=True)
 class Notice:
     doc_type: str = ""
     number: str = ""
@@ -67,6 +78,7 @@ class Notice:
     body: str = field(default="", repr=False)
     topics: tuple[str, ...] = ()
     page: int | None = None  # the page of a scan the notice starts on
+    references: tuple[Reference, ...] = ()
 
     @property
     def date(self) -> dt.date | None:
@@ -74,7 +86,8 @@ class Notice:
         return self.meeting_date or self.issue_date
 
 
-_OMITTED_WHEN_NONE = {"page"}  # only scans have pages: other notices' JSON stays as it was
+_OMITTED_WHEN_NONE = {"page"}
+_OMITTED_WHEN_EMPTY = {"references"}  # notices archived before references were read: JSON as it was  # only scans have pages: other notices' JSON stays as it was
 
 
 def _plain(value: Any) -> Any:
@@ -84,7 +97,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (f.name in _OMITTED_WHEN_NONE and getattr(value, f.name) is None)}
+                if not (f.name in _OMITTED_WHEN_NONE and getattr(value, f.name) is None)
+                and not (f.name in _OMITTED_WHEN_EMPTY and not getattr(value, f.name))}
     return value
 
 
@@ -141,7 +155,13 @@ def notice_from_dict(data: dict) -> Notice:
         body=data.get("body", ""),
         topics=tuple(data.get("topics", ())),
         page=data.get("page"),
+        references=tuple(reference_from_dict(r) for r in data.get("references", ())),
     )
+
+
+def reference_from_dict(data: dict) -> Reference:
+    return Reference(data.get("doc_type", ""), data.get("number", ""), _date(data.get("date")),
+                     data.get("issuer", ""), data.get("text", ""))
 
 
 def from_json(text: str) -> Notice:

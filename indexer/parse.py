@@ -13,6 +13,7 @@ from .bodies import body_level, canonical_addressee, canonical_body, place_name
 from .model import Deadline, Item, Notice, Person, Signer
 from .facet_rules import names_a_body
 from .normalize import fold, normalize
+from .references import with_references
 
 DOC_TYPES = {
     "thong bao": "thông báo", "ket luan": "kết luận", "nghi quyet": "nghị quyết",
@@ -179,7 +180,7 @@ def split_notices(lines: list[str]) -> list[list[str]]:
 def parse(text: str) -> list[Notice]:
     """All notices in a file's text, in order."""
     text, ocr_repairs = dates.repair_ocr_digits(normalize(text, keep_columns=True))
-    notices = [_parse_notice(chunk) for chunk in split_notices(text.split("\n"))]
+    notices = [with_references(_parse_notice(chunk)) for chunk in split_notices(text.split("\n"))]
     if ocr_repairs:
         notices = [_with_warning(n, "ocr_noise") for n in notices]
     return notices
