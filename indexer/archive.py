@@ -9,12 +9,15 @@ import json
 import os
 import sqlite3
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
+from . import copies
 from .faults import checkpoint
-from .model import Notice, notice_from_dict, to_dict
+from .model import Notice, Reference, notice_from_dict, to_dict
+from .references import number_key, with_references
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -40,7 +43,37 @@ CREATE TABLE IF NOT EXISTS notices (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notices_sha ON notices(sha256);
+-- Derived from each notice (rebuilt by `upgrade`): what copies must agree on, which
+-- copy is shown, and what the notice cites.
+CREATE TABLE IF NOT EXISTS notice_facts (
+    id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    number_key TEXT NOT NULL,
+    issue_date TEXT NOT NULL,
+    meeting_date TEXT NOT NULL,
+    issuer TEXT NOT NULL,          -- folded
+    locality TEXT NOT NULL,
+    signature BLOB NOT NULL,       -- MinHash of the text (copies.py); empty: too short
+    tier INTEGER NOT NULL,         -- copies.source_tier and text_noise: which copy is shown
+    noise REAL NOT NULL,
+    warnings INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    copy_of TEXT                   -- the shown copy's id (NULL: this one is shown)
+);
+CREATE INDEX IF NOT EXISTS facts_number ON notice_facts(number_key);
+CREATE INDEX IF NOT EXISTS facts_issue ON notice_facts(issue_date);
+CREATE INDEX IF NOT EXISTS facts_meeting ON notice_facts(meeting_date);
+CREATE INDEX IF NOT EXISTS facts_copy ON notice_facts(copy_of);
+CREATE INDEX IF NOT EXISTS facts_sha ON notice_facts(sha256);
+CREATE TABLE IF NOT EXISTS notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bands_band ON notice_bands(band);
+CREATE INDEX IF NOT EXISTS bands_id ON notice_bands(id);
+CREATE TABLE IF NOT EXISTS refs (notice_id TEXT NOT NULL, key TEXT NOT NULL, date TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
+CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
 """
+VERSION = 2  # 2: notice_facts, notice_bands and refs (copies and references)
+MAX_CANDIDATES = 200  # notices compared with a new one, per kind of candidate
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -81,6 +114,26 @@ class StoredNotice:
     notice: Notice
     source_name: str
     source_path: str
+    copy_of: str | None = None  # another file's copy of this notice is the one shown
+    copies: tuple["Copy", ...] = ()  # filled by read_notices(with_copies=True)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another archived file holding the same notice."""
+    notice_id: str
+    name: str
+    path: str
+    format: str
+    primary: bool  # the copy shown in results
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A reference and the archived notice it resolves to (None: not archived, or
+    more than one could be meant)."""
+    reference: Reference
+    notice_id: str | None
 
 
 class Archive:
@@ -92,6 +145,9 @@ class Archive:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.link_seconds = 0.0  # spent cataloguing references and grouping copies (the bench reports it)
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < VERSION:
+            self._upgrade()
 
     def close(self) -> None:
         self.db.close()
@@ -152,10 +208,12 @@ class Archive:
         return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
-                    warnings: list[str], notices: list[Notice]) -> list[str]:
-        """Catalog a parsed file (status `archived` until its notices are indexed).
-        Returns the ids of notices that belonged to the path's previous content and
-        no longer exist (the caller removes them from the index)."""
+                    warnings: list[str], notices: list[Notice], signatures: list[bytes] | None = None) -> list[str]:
+        """Catalog a parsed file (status `archived` until its notices are indexed), and
+        group its notices with their copies in other files. Returns the ids of notices
+        that belonged to the path's previous content and no longer exist (the caller
+        removes them from the index). `signatures`: the notices' `copies.signature`,
+        when already computed (by the parsing workers)."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.db:
             stale = self._repoint_path(path, sha256)
@@ -166,11 +224,16 @@ class Archive:
                 (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
             self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
                             (path, sha256, Path(path).name))
-            self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
+            self._forget_notices(sha256)
+            ids = [notice_id(sha256, i) for i in range(len(notices))]
             self.db.executemany(
                 "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
-                [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
-                 for i, n in enumerate(notices)])
+                [(nid, sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
+                 for i, (nid, n) in enumerate(zip(ids, notices))])
+            started = time.perf_counter()
+            self._add_facts(sha256, list(zip(ids, notices)), signatures)
+            self._group_copies(ids)
+            self.link_seconds += time.perf_counter() - started
             checkpoint("catalog")
         return stale
 
@@ -181,10 +244,156 @@ class Archive:
         others = self.db.execute("SELECT COUNT(*) FROM paths WHERE sha256 = ? AND path != ?", (old[0], path)).fetchone()[0]
         if others:
             return []
-        ids = [r[0] for r in self.db.execute("SELECT id FROM notices WHERE sha256 = ?", (old[0],))]
-        self.db.execute("DELETE FROM notices WHERE sha256 = ?", (old[0],))
+        ids = self._forget_notices(old[0])
         self.db.execute("UPDATE files SET status = 'replaced' WHERE sha256 = ?", (old[0],))
         return ids
+
+    # copies and references -------------------------------------------------------
+    def _forget_notices(self, sha256: str) -> list[str]:
+        """Remove a file's notices from the catalog; where one of them was the copy
+        shown, the best of its other copies is shown instead."""
+        ids = [r[0] for r in self.db.execute("SELECT id FROM notices WHERE sha256 = ?", (sha256,))]
+        for nid in ids:
+            others = [r[0] for r in self.db.execute(
+                "SELECT id FROM notice_facts WHERE copy_of = ? AND sha256 != ?", (nid, sha256))]
+            if others:
+                self._show_best(others)
+        self.db.execute("DELETE FROM notice_bands WHERE id IN (SELECT id FROM notices WHERE sha256 = ?)", (sha256,))
+        for table, column in (("refs", "notice_id"), ("notice_facts", "id")):
+            self.db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM notices WHERE sha256 = ?)",
+                            (sha256,))
+        self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
+        return ids
+
+    def _add_facts(self, sha256: str, notices: list[tuple[str, Notice]], signatures: list[bytes] | None) -> None:
+        fmt, encoding, file_warnings, ingested_at = self.db.execute(
+            "SELECT format, encoding, warnings, ingested_at FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        tier = copies.source_tier(fmt or "", encoding or "")
+        warned = len(json.loads(file_warnings or "[]"))
+        for position, (nid, notice) in enumerate(notices):
+            sig = signatures[position] if signatures is not None else None
+            facts = copies.facts(notice, sig)
+            self.db.execute(
+                "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
+                "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                (nid, sha256, facts.number_key, facts.issue_date, facts.meeting_date, facts.issuer,
+                 notice.locality, facts.signature, tier, copies.text_noise(notice.body), warned + len(notice.warnings), ingested_at))
+            self.db.executemany("INSERT INTO notice_bands(band, id) VALUES (?,?)",
+                                [(band, nid) for band in copies.bands(facts.signature)])
+            self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
+                                [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
+                                 for r in notice.references])
+
+    _FACTS = "id, number_key, issue_date, meeting_date, issuer, signature"
+    # Nothing two copies both state may differ: number and dates are compared here, in
+    # SQL, so that templates (alike texts, other numbers) are not even fetched.
+    _AGREES = ("(f.number_key = '' OR :number = '' OR f.number_key = :number) "
+               "AND (f.issue_date = '' OR :issue = '' OR f.issue_date = :issue) "
+               "AND (f.meeting_date = '' OR :meeting = '' OR f.meeting_date = :meeting) AND f.id != :id")
+
+    def _group_copies(self, ids: list[str]) -> None:
+        """Group each notice with the archived notices it is a copy of (copies.py)."""
+        for nid in ids:
+            row = self.db.execute(f"SELECT {self._FACTS} FROM notice_facts WHERE id = ?", (nid,)).fetchone()
+            facts = _facts(row)
+            if not facts.signature:
+                continue
+            params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
+            candidates = self.db.execute(
+                f"SELECT DISTINCT {', '.join('f.' + c for c in self._FACTS.split(', '))} FROM notice_bands b "
+                f"JOIN notice_facts f ON f.id = b.id WHERE b.band IN (SELECT band FROM notice_bands WHERE id = :id) "
+                f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", params).fetchall()
+            if facts.number_key:
+                candidates += self.db.execute(
+                    f"SELECT {self._FACTS} FROM notice_facts f WHERE f.number_key = :number AND {self._AGREES} "
+                    f"LIMIT {MAX_CANDIDATES}", params).fetchall()
+            matched = {r[0] for r in candidates if copies.same_notice(facts, _facts(r))}
+            if matched:
+                self._show_best(self._groups_of(matched) | {nid})
+
+    def _groups_of(self, ids: set[str]) -> set[str]:
+        """Every copy in the groups of these notices."""
+        marks = ",".join("?" * len(ids))
+        shown = {r[0] or r[1] for r in self.db.execute(
+            f"SELECT copy_of, id FROM notice_facts WHERE id IN ({marks})", tuple(ids))}
+        marks = ",".join("?" * len(shown))
+        return shown | {r[0] for r in self.db.execute(
+            f"SELECT id FROM notice_facts WHERE copy_of IN ({marks})", tuple(shown))}
+
+    def _show_best(self, group: list[str] | set[str]) -> None:
+        """Make the best copy of a group the one shown (copies.primary_rank); files
+        whose notices change between shown and not are to be indexed again."""
+        group = list(group)
+        rows = self.db.execute(
+            f"SELECT id, tier, noise, warnings, ingested_at, copy_of, sha256 FROM notice_facts WHERE id IN "
+            f"({','.join('?' * len(group))})", group).fetchall()
+        best = min(rows, key=lambda r: copies.primary_rank(r[1], r[2], r[3], r[4], r[0]))[0]
+        for nid, _, _, _, _, copy_of, sha in rows:
+            wanted = None if nid == best else best
+            if copy_of != wanted:
+                self.db.execute("UPDATE notice_facts SET copy_of = ? WHERE id = ?", (wanted, nid))
+                self.db.execute("UPDATE files SET status = 'archived' WHERE sha256 = ? AND status = 'indexed'", (sha,))
+
+    def copy_count(self) -> int:
+        """How many archived notices are copies of another file's (not shown)."""
+        return self.db.execute("SELECT COUNT(*) FROM notice_facts WHERE copy_of IS NOT NULL").fetchone()[0]
+
+    def copies_of(self, nid: str) -> list[Copy]:
+        """The other archived files holding this notice, the one shown first."""
+        return _copies(self.db, [nid]).get(nid, [])
+
+    def citations(self, stored: StoredNotice) -> list[Citation]:
+        """The notice's references, each resolved to an archived notice where one is
+        meant: the same number (however written) and, where both say it, the same
+        date; of several, the one of the citing notice's own locality."""
+        return [Citation(ref, self._resolve(stored, number_key(ref.number), ref.date.isoformat() if ref.date else ""))
+                for ref in stored.notice.references]
+
+    def _resolve(self, citing: StoredNotice, key: str, date: str) -> str | None:
+        rows = self.db.execute(
+            "SELECT coalesce(copy_of, id), locality FROM notice_facts WHERE number_key = ? AND number_key != '' "
+            "AND (? = '' OR issue_date = '' OR issue_date = ?)", (key, date, date)).fetchall()
+        own = citing.copy_of or citing.id
+        found = {nid: locality for nid, locality in rows if nid != own}
+        if len(found) > 1 and citing.notice.locality:
+            found = {nid: loc for nid, loc in found.items() if loc == citing.notice.locality}
+        return next(iter(found)) if len(found) == 1 else None
+
+    def cited_by(self, stored: StoredNotice) -> list[StoredNotice]:
+        """The notices that cite this one (resolved as `citations` does), newest first,
+        each once (its shown copy)."""
+        key = number_key(stored.notice.number) if stored.notice.number else ""
+        if not key:
+            return []
+        own = stored.copy_of or stored.id
+        citing: dict[str, StoredNotice] = {}
+        for (nid,) in self.db.execute("SELECT DISTINCT notice_id FROM refs WHERE key = ?", (key,)).fetchall():
+            other = self.get_notice(nid)
+            if other is None or (other.copy_of or other.id) == own:
+                continue
+            if any(c.notice_id == own for c in self.citations(other)):
+                shown = self.get_notice(other.copy_of) if other.copy_of else other
+                citing.setdefault(shown.id, shown)
+        return sorted(citing.values(), key=lambda s: (s.notice.date or dt.date.min, s.id), reverse=True)
+
+    def _upgrade(self) -> None:
+        """A catalog written before copies and references were kept: read the
+        references from each notice's text and group the copies."""
+        with self.db:
+            rows = self.db.execute("SELECT id, sha256, data FROM notices WHERE id NOT IN "
+                                   "(SELECT id FROM notice_facts) ORDER BY sha256, position").fetchall()
+            by_file: dict[str, list[tuple[str, Notice]]] = {}
+            for nid, sha, data in rows:
+                notice = notice_from_dict(json.loads(data))
+                if not notice.references:
+                    notice = with_references(notice)
+                    self.db.execute("UPDATE notices SET data = ? WHERE id = ?",
+                                    (json.dumps(to_dict(notice), ensure_ascii=False), nid))
+                by_file.setdefault(sha, []).append((nid, notice))
+            for sha, notices in by_file.items():
+                self._add_facts(sha, notices, None)
+            self._group_copies([nid for nid, _, _ in rows])
+            self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     def record_failure(self, path: str, sha256: str, size: int, reason: str) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -214,34 +423,31 @@ class Archive:
 
     def notices_of(self, sha256s: list[str] | None = None):
         """StoredNotice for the given files (all indexed/archived files when None)."""
-        query = ("SELECT n.id, n.sha256, n.position, n.data, "
-                 "(SELECT name FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1), "
-                 "(SELECT path FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1) "
-                 "FROM notices n JOIN files f USING(sha256) WHERE f.status IN ('archived', 'indexed')")
+        query = (f"SELECT {_NOTICE_COLUMNS} FROM notices n JOIN files f USING(sha256) "
+                 "WHERE f.status IN ('archived', 'indexed')")
         params: tuple = ()
         if sha256s is not None:
             query += f" AND n.sha256 IN ({','.join('?' * len(sha256s))})"
             params = tuple(sha256s)
         for row in self.db.execute(query + " ORDER BY n.sha256, n.position", params):
-            yield StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "", row[5] or "")
+            yield _stored(row)
 
     def get_notice(self, nid: str) -> StoredNotice | None:
-        row = self.db.execute(
-            "SELECT n.id, n.sha256, n.position, n.data, p.name, p.path FROM notices n "
-            "LEFT JOIN paths p USING(sha256) WHERE n.id = ? ORDER BY p.path LIMIT 1", (nid,)).fetchone()
-        if not row:
-            return None
-        return StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "", row[5] or "")
+        row = self.db.execute(f"SELECT {_NOTICE_COLUMNS} FROM notices n WHERE n.id = ?", (nid,)).fetchone()
+        return _stored(row) if row else None
 
     def stats(self) -> dict:
         counts = dict(self.db.execute("SELECT status, COUNT(*) FROM files GROUP BY status").fetchall())
         rows = self.db.execute(
             "SELECT json_array_length(n.data, '$.items'), json_extract(n.data, '$.body_level'), "
-            "substr(coalesce(json_extract(n.data, '$.meeting_date'), json_extract(n.data, '$.issue_date')), 1, 4) "
+            "substr(coalesce(json_extract(n.data, '$.meeting_date'), json_extract(n.data, '$.issue_date')), 1, 4), "
+            "(SELECT copy_of IS NOT NULL FROM notice_facts c WHERE c.id = n.id) "
             "FROM notices n JOIN files f USING(sha256) WHERE f.status IN ('archived','indexed')").fetchall()
         levels: dict[str, int] = {}
         years: dict[str, int] = {}
-        for _, level, year in rows:
+        for _, level, year, is_copy in rows:
+            if is_copy:
+                continue
             levels[level or "(không rõ)"] = levels.get(level or "(không rõ)", 0) + 1
             years[year or "(không rõ)"] = years.get(year or "(không rõ)", 0) + 1
         return {
@@ -249,6 +455,9 @@ class Archive:
             "files_by_status": counts,
             "notices": len(rows),
             "items": sum(r[0] for r in rows),
+            "copies": sum(1 for r in rows if r[3]),  # notices another file holds too (not shown twice)
+            "distinct_notices": sum(1 for r in rows if not r[3]),
+            "distinct_items": sum(r[0] for r in rows if not r[3]),
             "by_body_level": dict(sorted(levels.items())),
             "by_year": dict(sorted(years.items())),
         }
@@ -264,23 +473,59 @@ class Archive:
         ).fetchall()
 
 
-def read_notices(root: str | os.PathLike, ids: Iterable[str]) -> dict[str, StoredNotice]:
+def read_notices(root: str | os.PathLike, ids: Iterable[str], with_copies: bool = False) -> dict[str, StoredNotice]:
     """Some archived notices by id, read without writing anything (the search path's
-    page of hits): {} when the catalog is not there."""
+    page of hits): {} when the catalog is not there. `with_copies`: each with the
+    other files that hold it."""
     path = Path(root) / "catalog.sqlite"
     ids = list(ids)
     if not ids or not path.exists():
         return {}
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)  # any path: % escapes
     try:
-        rows = db.execute(
-            "SELECT n.id, n.sha256, n.position, n.data, "
-            "(SELECT name FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1), "
-            "(SELECT path FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1) "
-            f"FROM notices n WHERE n.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        rows = db.execute(f"SELECT {_NOTICE_COLUMNS} FROM notices n WHERE n.id IN ({','.join('?' * len(ids))})",
+                          ids).fetchall()
+        found = {row[0]: _stored(row) for row in rows}
+        copies_of = _copies(db, list(found)) if with_copies else {}
     except sqlite3.Error:
         return {}
     finally:
         db.close()
-    return {row[0]: StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "",
-                                 row[5] or "") for row in rows}
+    return {nid: replace(stored, copies=tuple(copies_of.get(nid, ()))) for nid, stored in found.items()}
+
+
+_NOTICE_COLUMNS = (
+    "n.id, n.sha256, n.position, n.data, "
+    "(SELECT name FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1), "
+    "(SELECT path FROM paths p WHERE p.sha256 = n.sha256 ORDER BY path LIMIT 1), "
+    "(SELECT copy_of FROM notice_facts c WHERE c.id = n.id)")
+
+
+def _stored(row) -> StoredNotice:
+    return StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "", row[5] or "",
+                        row[6])
+
+
+def _facts(row) -> copies.Facts:
+    return copies.Facts(row[1], row[2], row[3], row[4], row[5])
+
+
+def _copies(db: sqlite3.Connection, ids: list[str]) -> dict[str, list[Copy]]:
+    """For each notice, the other files holding it (the shown copy first)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    groups = dict(db.execute(f"SELECT id, coalesce(copy_of, id) FROM notice_facts WHERE id IN ({marks})", ids))
+    shown = sorted(set(groups.values()))
+    if not shown:
+        return {}
+    marks = ",".join("?" * len(shown))
+    members: dict[str, list[Copy]] = {}
+    for nid, group, name, path, fmt in db.execute(
+            "SELECT c.id, coalesce(c.copy_of, c.id), "
+            "(SELECT name FROM paths p WHERE p.sha256 = c.sha256 ORDER BY path LIMIT 1) AS name, "
+            "(SELECT path FROM paths p WHERE p.sha256 = c.sha256 ORDER BY path LIMIT 1), f.format "
+            f"FROM notice_facts c JOIN files f USING(sha256) WHERE coalesce(c.copy_of, c.id) IN ({marks}) "
+            "ORDER BY c.copy_of IS NOT NULL, name, c.id", shown):
+        members.setdefault(group, []).append(Copy(nid, name or "", path or "", fmt or "", nid == group))
+    return {nid: [c for c in members.get(group, []) if c.notice_id != nid] for nid, group in groups.items()}

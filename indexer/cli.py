@@ -160,6 +160,12 @@ def index_command(paths, data, jobs, max_size, quiet, ocr_timeout, taxonomy):
     click.echo(f"{summary.files} files: {summary.new} new, {summary.unchanged} unchanged, {summary.skipped} skipped, "
                f"{summary.failed} failed ({summary.warned} with warnings); {summary.notices} notices, "
                f"{summary.items} items; {summary.seconds:.1f} s ({mb / max(summary.seconds, 1e-9):.2f} MB/s)")
+    if summary.copies:
+        click.echo(f"copies: {summary.copies} archived notices are copies of notices in other files "
+                   "(each notice shown once; every original kept)")
+    if summary.new:
+        click.echo(f"references and copies: {summary.link_seconds:.1f} s cataloguing, "
+                   f"{summary.signature_seconds:.1f} s of parsing CPU for text signatures")
     if summary.report:
         click.echo(f"report: {data / 'report.tsv'}")
     need_ocr = sum(1 for _, status, reason in summary.report if reason.startswith("needs OCR"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import topics
+from . import copies, topics
 from .archive import Archive, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .faults import checkpoint
@@ -58,6 +58,9 @@ class Summary:
     seconds: float = 0.0
     report: list[tuple[str, str, str]] = field(default_factory=list)  # path, status, reason
     taxonomy_changed: bool = False  # a new topic file: already archived notices need `ketluan retag`
+    copies: int = 0  # the archive's notices that are copies of another file's (shown once)
+    link_seconds: float = 0.0  # main process: cataloguing references and grouping copies
+    signature_seconds: float = 0.0  # workers' CPU: the copies' text signatures
 
     @property
     def files(self) -> int:
@@ -75,6 +78,8 @@ class _Parsed:
     warnings: tuple[str, ...] = ()
     notices: tuple = ()
     hocr: tuple[tuple[int, str], ...] = ()
+    signatures: tuple[bytes, ...] = ()  # copies.signature of each notice, computed here in the worker
+    signature_seconds: float = 0.0
     error: str = ""
     unsupported: bool = False
 
@@ -137,7 +142,10 @@ def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
         return _Parsed(path, sha, len(data), data, error=getattr(err, "reason", str(err)))
     except RecursionError:
         return _Parsed(path, sha, len(data), data, error="document nested too deeply")
-    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices, result.hocr)
+    started = time.process_time()
+    signatures = tuple(copies.signature(n.body) for n in notices)
+    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices, result.hocr,
+                   signatures, signature_seconds=time.process_time() - started)
 
 
 class RunLock:
@@ -202,6 +210,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             if len(batch.files) >= batch_files:
                 _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
+        summary.copies = archive.copy_count()
     summary.seconds = time.monotonic() - started
     _write_report(root, summary, set(todo), run=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - summary.seconds)))
     return summary
@@ -289,7 +298,10 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
     if not archive.has_file(parsed.sha256):
         batch.new.add(parsed.sha256)
     stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,
-                                     list(parsed.warnings), list(parsed.notices)))
+                                     list(parsed.warnings), list(parsed.notices), list(parsed.signatures)))
+    summary.link_seconds = archive.link_seconds
+    summary.signature_seconds += parsed.signature_seconds
+
     batch.files.append(parsed.sha256)
     summary.new += 1
     summary.bytes += parsed.size
@@ -302,9 +314,11 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
 
 
 def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str], jobs: int = 1) -> None:
-    if not batch.files and not stale:
+    # with the files whose notices became, or stopped being, the copy shown (their
+    # status went back to `archived` when another file's copy arrived or left)
+    files = list(dict.fromkeys([*batch.files, *archive.pending()]))
+    if not files and not stale:
         return
-    files = list(dict.fromkeys(batch.files))
     with index.writer(procs=jobs if len(files) >= 50 else 1) as writer:
         writer.delete_notices(stale)
         writer.add_notices(archive.notices_of(files), new_files=frozenset(batch.new))

@@ -37,9 +37,23 @@ def api_notice(nid: str):
     data = to_dict(stored.notice)
     for position, item in enumerate(data["items"]):
         item["anchor"] = f"item-{position + 1}"
+    links = store().links(stored)
+    data["references"] = [dict(to_dict(c.reference), notice_id=c.notice_id,
+                               url=_url(c.notice_id)) for c, _ in links.citations]
     return jsonify(id=stored.id, source_name=stored.source_name, source_path=stored.source_path,
-                   url=url_for("pages.notice_page", nid=stored.id, _external=True),
-                   original_url=url_for("pages.original", nid=stored.id, _external=True), notice=data)
+                   url=_url(stored.id), original_url=url_for("pages.original", nid=stored.id, _external=True),
+                   notice=data, references=data["references"],
+                   cited_by=[dict(notice_id=s.id, doc_type=s.notice.doc_type, number=s.notice.number,
+                                  issuer=s.notice.issuer_canonical or s.notice.issuer, title=s.notice.title,
+                                  date=s.notice.date.isoformat() if s.notice.date else None, url=_url(s.id)) for s in links.cited_by],
+                   copy_of=stored.copy_of,
+                   copies=[dict(to_dict(c), url=_url(c.notice_id),
+                                original_url=url_for("pages.original", nid=c.notice_id, _external=True))
+                           for c in links.copies])
+
+
+def _url(nid: str | None) -> str | None:
+    return url_for("pages.notice_page", nid=nid, _external=True) if nid else None
 
 
 @bp.get("/stats")

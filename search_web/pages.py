@@ -47,10 +47,10 @@ def notice_page(nid: str):
     issuer = notice.issuer_canonical or notice.issuer
     if issuer:
         same_body = store().search(core.SearchRequest(body=issuer, kind="notice", sort="newest", limit=8))
-        others = [h for h in same_body.hits if h.notice_id != stored.id][:6]
+        others = [h for h in same_body.hits if h.notice_id not in (stored.id, stored.copy_of)][:6]
     pages = sorted({p for p in (notice.page, *(i.page for i in notice.items)) if p})
     return render_template("notice.html", stored=stored, notice=notice, terms=terms, highlight=core.highlight, pages=pages,
-                           current_item=request.args.get("item", type=int), others=others,
+                           current_item=request.args.get("item", type=int), others=others, links=store().links(stored),
                            names=store().taxonomy.names, has_original=store().original(stored) is not None)
 
 

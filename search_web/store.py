@@ -10,11 +10,23 @@ from flask import current_app
 
 from indexer import search as core
 from indexer import topics
-from indexer.archive import Archive, StoredNotice
+from dataclasses import dataclass
+
+from indexer.archive import Archive, Citation, Copy, StoredNotice
 from indexer.errors import KetluanError
 from indexer.index import Index
 
 NOTICE_ID = re.compile(r"^[0-9a-f]{16}-[0-9]{1,6}$")
+
+
+@dataclass(frozen=True)
+class Links:
+    """A notice's place among the others: what it cites (each with the archived notice
+    it resolves to, if any), what cites it, and the other files holding it."""
+    citations: tuple[tuple[Citation, StoredNotice | None], ...]
+    cited_by: tuple[StoredNotice, ...]
+    copies: tuple[Copy, ...]
+    shown: StoredNotice | None  # the copy shown in results, when this one is not it
 
 
 class IndexOutdated(KetluanError):
@@ -52,6 +64,13 @@ class Store:
             return None
         with self.archive() as archive:
             return archive.get_notice(nid)
+
+    def links(self, stored: StoredNotice) -> Links:
+        with self.archive() as archive:
+            citations = tuple((c, archive.get_notice(c.notice_id) if c.notice_id else None)
+                              for c in archive.citations(stored))
+            shown = archive.get_notice(stored.copy_of) if stored.copy_of else None
+            return Links(citations, tuple(archive.cited_by(stored)), tuple(archive.copies_of(stored.id)), shown)
 
     def original(self, stored: StoredNotice) -> Path | None:
         """The archived original of a notice, only ever inside the archive."""

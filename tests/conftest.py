@@ -16,6 +16,9 @@ def corpus_notice_count() -> int:
 
 
 CORPUS_NOTICES = corpus_notice_count()
+# Distinct notices: the format and scan samples (020–043) are copies of 001–013, shown
+# once each (with or without Tesseract).
+CORPUS_DISTINCT = 23
 
 
 def corpus_samples():

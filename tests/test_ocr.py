@@ -169,8 +169,12 @@ def _yellow_pixels(png_bytes: bytes) -> int:
 
 
 def _scan_notice_id(client, source):
+    """The first notice of a sample file (a scan is a copy of a typed sample: not in the
+    results itself, but listed among the hit's copies)."""
     hits = client.get("/api/search?q=&kind=notice&limit=100").get_json()["hits"]
-    return next(h["notice_id"] for h in hits if h["source_name"] == source)
+    files = [(h["notice_id"], h["source_name"]) for h in hits]
+    files += [(c["notice_id"], c["name"]) for h in hits for c in h["copies"]]
+    return min(nid for nid, name in files if name == source)
 
 
 @needs_tesseract

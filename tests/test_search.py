@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import CORPUS_NOTICES
+from conftest import CORPUS_DISTINCT
 from indexer.errors import BadQuery
 from indexer.search import SearchRequest, search, snippet
 
@@ -45,7 +45,7 @@ def test_filters_and_facets(corpus_index):
 
 def test_notices_kind_and_pagination(corpus_index):
     notices = search(corpus_index, SearchRequest(kind="notice", limit=5))
-    assert notices.total == CORPUS_NOTICES and len(notices.hits) == 5
+    assert notices.total == CORPUS_DISTINCT and len(notices.hits) == 5
     page2 = search(corpus_index, SearchRequest(kind="notice", limit=5, page=2))
     assert not set(ids(notices)) & set(ids(page2))
 

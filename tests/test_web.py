@@ -144,7 +144,8 @@ def test_api_notice(client):
 
 def test_api_stats(client):
     stats = api(client, "/api/stats")
-    assert stats["notices"] >= 20 and stats["index_documents"]["item"] == stats["items"]
+    assert stats["notices"] >= 20 and stats["index_documents"]["item"] == stats["distinct_items"]
+    assert stats["index_documents"]["notice"] == stats["distinct_notices"] == stats["notices"] - stats["copies"]
 
 
 def test_csv_export(client):

@@ -32,7 +32,8 @@ from whoosh.writing import CLEAR, SegmentWriter
 from ..archive import StoredNotice
 from ..errors import IndexBusy, KetluanError
 from ..faults import checkpoint
-from ..normalize import FOLD_TABLE, fold, normalize_line
+from ..normalize import FOLD_TABLE, fold
+from ..references import number_key, number_parts
 from .columnar import WHOOSH_LOCK, ByteLRU, POSTINGS_BUDGET, Snapshot
 from .segments import FastMpWriter, FastSegmentWriter, KeywordTerms, TextTerms
 
@@ -73,7 +74,7 @@ FAST_ANALYZERS = {
     "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
     "number": KeywordTerms(lowercase=True),
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
-                                         "spelling")},
+                                         "cites", "spelling")},
 }
 
 
@@ -104,6 +105,7 @@ def make_schema() -> Schema:
         topics=KEYWORD(commas=True, sortable=True),
         addressees=KEYWORD(commas=True),
         presiding=KEYWORD(commas=True),  # the official who chaired and concluded
+        cites=KEYWORD(commas=True),  # number keys of the documents the notice cites
         year=_column_only(NUMERIC(sortable=True)),
         date=_column_only(DATETIME(sortable=True)),
         deadline=_column_only(DATETIME(sortable=True)),
@@ -113,12 +115,11 @@ def make_schema() -> Schema:
 
 def number_keys(number: str) -> str:
     """Every way a document number is typed: `447/TB-VPCP` → 447-tb-vpcp, 447, tb, vpcp
-    (the whole number with its separators made alike, then its parts); `TƯ` is TW."""
+    (the whole number's key, then its parts)."""
     if not number:
         return ""
-    number = re.sub(r"T[ƯỨ](?!\w)", "TW", normalize_line(number).upper())
-    parts = [p for p in re.split(r"[\W_]+", fold(number).lower()) if p]
-    return ",".join(dict.fromkeys(["-".join(parts), *parts])) if parts else ""
+    parts = number_parts(number)
+    return ",".join(dict.fromkeys([number_key(number), *parts])) if parts else ""
 
 
 def _header(notice) -> str:
@@ -139,6 +140,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
         notice_id=stored.id, number=number_keys(notice.number),
         issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
         topics=",".join(notice.topics), year=date.year if date else None, date=when,
+        cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
     body = notice.body
@@ -406,13 +408,15 @@ class IndexWriter:
 
     def add_notices(self, notices: Iterable[StoredNotice], new_files: frozenset[str] = frozenset(),
                     replace: bool = True) -> int:
-        """`new_files`: hashes of files never archived before, whose notices cannot be
+        """Index the notices that are shown (not another's copy). `new_files`: hashes of files never archived before, whose notices cannot be
         in the index yet (no lookup needed to replace them). `replace=False`: nothing
         is looked up (a rebuild, whose commit drops every old segment)."""
         count = 0
         for stored in notices:
             if replace and stored.sha256 not in new_files:
                 self._w.delete_by_term("notice_id", stored.id)
+            if stored.copy_of:
+                continue  # another file's copy of the notice is the one indexed
             with self._w.group():  # the notice and its items in one segment, in this order
                 for doc in documents(stored):
                     self._w.add_document(**doc)

@@ -62,9 +62,11 @@ def clause_match(snap, clause: Clause) -> ClauseMatch:
             own |= form_mask(snap, form, ("folded",))
             anywhere |= form_mask(snap, form, TEXT_FIELDS)
         number = np.zeros(snap.n, bool)
+        cites = np.zeros(snap.n, bool)
         for key in clause.number_keys:
             number |= snap.term_mask("number", key)
-        return ClauseMatch(anywhere | number, own, number)
+            cites |= snap.term_mask("cites", key)  # however the citing text wrote the number
+        return ClauseMatch(anywhere | number | cites, own, number)
     return snap.cached(("clause", clause), build)
 
 

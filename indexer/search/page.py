@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..archive import StoredNotice, read_notices
+from ..archive import Copy, StoredNotice, read_notices
 from ..model import Item, Notice
 from ..normalize import fold, fold_with_offsets
 
@@ -58,6 +58,7 @@ class Hit:
     matched_items: tuple[MatchedItem, ...] = ()  # the best few, best first
     matched_count: int = 0  # how many of the notice's items match
     missing: tuple[str, ...] = ()  # query words this notice does not have (long queries)
+    copies: tuple[Copy, ...] = ()  # other archived files holding the same notice
 
 
 def notice_items(snap, notice: int) -> np.ndarray:
@@ -87,7 +88,7 @@ def read_shown(index_path, snap, docnums) -> dict[int, Shown]:
         fields = snap.stored(docnum)
         keys[docnum] = (fields.get("id", ""), fields.get("notice_id", ""), fields.get("kind", "notice"),
                         fields.get("item_position"))
-    notices = read_notices(index_path.parent, {k[1] for k in keys.values()})
+    notices = read_notices(index_path.parent, {k[1] for k in keys.values()}, with_copies=True)
     out = {}
     for docnum, (doc_id, nid, kind, position) in keys.items():
         stored = notices.get(nid)
@@ -133,7 +134,8 @@ def build_hit(shown: Shown, score: float, terms, matched: list[MatchedItem] = ()
         deadline_text=deadline.text if deadline else "", snippet=shown_text, text=text,
         source_name=stored.source_name if stored else "", source_path=stored.source_path if stored else "",
         presiding=notice.presiding.name if notice.presiding else "", signer=notice.signer.name if notice.signer else "",
-        matched_items=tuple(matched), matched_count=matched_count, missing=missing)
+        matched_items=tuple(matched), matched_count=matched_count, missing=missing,
+        copies=stored.copies if stored else ())
 
 
 def _spans(text: str, terms) -> list[tuple[int, int]]:

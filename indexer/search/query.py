@@ -18,6 +18,7 @@ from functools import lru_cache
 from .. import abbreviations
 from ..errors import BadQuery
 from ..normalize import fold, normalize_line
+from ..references import number_key, number_parts
 
 MAX_QUERY_CHARS = 500
 TOKEN_PATTERN = r"\w+"
@@ -75,13 +76,10 @@ def words_of(text: str) -> tuple[str, ...]:
 
 def number_keys(number: str) -> list[str]:
     """Every key a document number is found by: `447/TB-VPCP` → 447-tb-vpcp (the whole
-    number, separators made alike: `447-TB/VPCP` is the same number), 447, tb, vpcp.
-    `TƯ` (Trung ương) is written TW (fold would make it TU, Tỉnh ủy's code)."""
-    number = re.sub(r"T[ƯỨ]\b", "TW", normalize_line(number).upper().replace("Tư", "TW"))
-    parts = [p for p in re.split(r"[^\w]+|_", fold(number).lower()) if p]
-    if not parts:
-        return []
-    return list(dict.fromkeys(["-".join(parts), *parts]))
+    number's key: `447-TB/VPCP` is the same number; see references.number_key), then
+    447, tb, vpcp."""
+    parts = number_parts(number)
+    return list(dict.fromkeys([number_key(number), *parts])) if parts else []
 
 
 def parse_query(q: str) -> ParsedQuery:

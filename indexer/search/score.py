@@ -9,7 +9,8 @@ scores. A word scores in three places:
 - the exact text, when the query word carries diacritics, weight EXACT_WEIGHT: `bảo`
   ranks a notice with `bảo` above one with only `báo`.
 A document number clause that is the notice's own number adds NUMBER_WEIGHT × its
-idf: the notice bearing `318-TB/HU` ranks above the notices citing it.
+idf: the notice bearing `318-TB/HU` ranks above the notices citing it, which add
+CITES_WEIGHT × its idf (above notices that merely hold the number's words).
 Documents covering fewer clauses than the query has (long queries) are scaled by the
 share they cover, squared.
 
@@ -35,6 +36,7 @@ K1, B = 1.2, 0.75
 HEADER_WEIGHT = 2.0
 EXACT_WEIGHT = 0.6
 NUMBER_WEIGHT = 6.0
+CITES_WEIGHT = 2.0
 ITEM_SHARE = 0.5
 TOP_K = 100
 TOP_K_LONG = 50  # long queries (6+ words): reading every word's positions costs more
@@ -89,6 +91,8 @@ def _clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
     for key in clause.number_keys:
         ids = snap.postings("number", key)[0]
         best[ids] += NUMBER_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
+        ids = snap.postings("cites", key)[0]
+        best[ids] += CITES_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
     return best * match.anywhere
 
 

@@ -1,0 +1,138 @@
+"""Copies of one notice: the typed file, its scan, the portal's HTML, a legacy-encoded
+copy. Two archived notices are copies when nothing they both state disagrees — number,
+issue date, meeting date, issuing body — and their texts are near-identical once
+normalised: the words folded (OCR's lost diacritics do not count), line breaks and
+formats gone, compared as overlapping three-word shingles through a MinHash signature
+(OCR noise changes a few shingles, not the most of them).
+
+A number or date that differs keeps two notices apart however alike their texts are
+(templates, yearly notices). The archive groups copies (`archive.py`); this module
+only decides, from the notices and their signatures.
+
+Which copy is shown (the group's primary) is decided by `primary_rank`: typed text
+before a legacy encoding or a PDF's text layer, before OCR; then the text with fewer
+misread words; then fewer warnings; then the file archived first."""
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from .model import Notice
+from .normalize import fold
+from .references import number_key
+from .syllables import is_syllable
+
+HASHES = 64
+BANDS = 16  # locality-sensitive hashing: 16 bands of 4 hashes; a pair whose signatures
+ROWS = HASHES // BANDS  # agree on a whole band is compared (Jaccard 0.6 → 89%, 0.7 → 99%)
+SHINGLE = 3
+MIN_SHINGLES = 8  # fewer words than this: too little text to call two notices one
+SAME_TEXT = 0.5  # estimated Jaccard similarity of the shingles at least
+SAME_ISSUER = 0.8  # folded issuing bodies at least this alike (OCR misreads a letter or two)
+OCR_FORMATS = frozenset({"hocr", "alto"})  # OCR output; scans read by OCR have encoding `ocr-…`
+
+_rng = np.random.default_rng(20261202)  # fixed: signatures are stored and compared across runs
+_A = _rng.integers(1, 2**63, HASHES, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 2**63, HASHES, dtype=np.uint64)
+_WORD = re.compile(r"\w+")
+
+
+def signature(text: str) -> bytes:
+    """The MinHash signature of a text's shingles (HASHES × uint32), b'' when the text
+    is too short to judge."""
+    words = _WORD.findall(fold(text))
+    if len(words) < SHINGLE + MIN_SHINGLES - 1:
+        return b""
+    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    values = np.fromiter((zlib.crc32(s.encode()) for s in shingles), np.uint64, len(shingles))
+    # multiply-shift hashing: one 64-bit multiply per hash function (wrapping is intended)
+    with np.errstate(over="ignore"):
+        hashed = (values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
+    return hashed.min(axis=0).astype("<u4").tobytes()
+
+
+def bands(sig: bytes) -> list[int]:
+    """One key per band of the signature (the band's number mixed in), as signed 64-bit
+    integers for SQLite."""
+    if not sig:
+        return []
+    values = np.frombuffer(sig, "<u4")
+    keys = []
+    for band in range(BANDS):
+        part = values[band * ROWS:(band + 1) * ROWS].tobytes()
+        keys.append(int.from_bytes(zlib.crc32(part).to_bytes(4, "little") + band.to_bytes(4, "little"), "little",
+                                   signed=True))
+    return keys
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two signatures' texts."""
+    if not a or not b or len(a) != len(b):
+        return 0.0
+    return float(np.mean(np.frombuffer(a, "<u4") == np.frombuffer(b, "<u4")))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What copies must agree on, as the catalog keeps it."""
+    number_key: str
+    issue_date: str
+    meeting_date: str
+    issuer: str  # folded
+    signature: bytes
+
+
+def facts(notice: Notice, sig: bytes | None = None) -> Facts:
+    return Facts(number_key(notice.number) if notice.number else "",
+                 notice.issue_date.isoformat() if notice.issue_date else "",
+                 notice.meeting_date.isoformat() if notice.meeting_date else "",
+                 fold(notice.issuer_canonical or notice.issuer),
+                 signature(notice.body) if sig is None else sig)
+
+
+def same_notice(a: Facts, b: Facts) -> bool:
+    for x, y in ((a.number_key, b.number_key), (a.issue_date, b.issue_date), (a.meeting_date, b.meeting_date)):
+        if x and y and x != y:
+            return False
+    if a.issuer and b.issuer and SequenceMatcher(None, a.issuer, b.issuer).ratio() < SAME_ISSUER:
+        return False
+    return similarity(a.signature, b.signature) >= SAME_TEXT
+
+
+LEGACY_ENCODINGS = frozenset({"tcvn3", "vni", "cp1258"})
+
+
+def source_tier(file_format: str, encoding: str) -> int:
+    """How directly a file holds the text: 0 typed Unicode (text, Word, HTML, XML);
+    1 a guessed legacy 8-bit encoding, or a PDF's text layer (whose columns extraction
+    may interleave); 2 OCR (hOCR, ALTO, scans read by Tesseract)."""
+    if file_format in OCR_FORMATS or encoding.startswith("ocr"):
+        return 2
+    if encoding in LEGACY_ENCODINGS or file_format == "pdf":
+        return 1
+    return 0
+
+
+_LOWER_WORD = re.compile(r"(?<![\w.])[^\W\d_A-ZĐ]+(?![\w.])")
+
+
+def text_noise(text: str) -> float:
+    """The share of lower-case words that are not Vietnamese syllables (`gial`,
+    `nbân`): what OCR's misread letters leave, rounded to steps of 0.5%."""
+    words = _LOWER_WORD.findall(text)
+    if not words:
+        return 0.0
+    bad = sum(1 for w in words if not is_syllable(w))
+    return round(bad / len(words) * 200) / 200
+
+
+def primary_rank(tier: int, noise: float, warnings: int, ingested_at: str, notice_id: str) -> tuple:
+    """Lower is shown first: the text held most directly (`source_tier`: typed text
+    before a legacy encoding or a PDF's text layer, before OCR), then the cleaner text
+    (`text_noise`), then fewer warnings (the file's and the notice's), then the earlier
+    archived, then the notice id (any fixed order)."""
+    return (tier, noise, warnings, ingested_at, notice_id)
