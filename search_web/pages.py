@@ -160,7 +160,8 @@ def _nearest_deadlines(req: core.SearchRequest) -> dict:
 
 
 EXPORT_COLUMNS = ("notice_id", "kind", "item_number", "date", "issuer", "number", "level", "doc_type", "title",
-                  "topics", "addressees", "deadline", "deadline_text", "text", "source_path", "url")
+                  "topics", "addressees", "deadline", "deadline_text", "text", "source_path", "url",
+                  "copies")
 
 
 @bp.get("/export.csv")
@@ -175,7 +176,8 @@ def export_csv():
         anchor = f"#item-{hit.item_position + 1}" if hit.item_position is not None else ""
         values = [hit.notice_id, hit.kind, hit.item_number, hit.date, hit.issuer, hit.number, hit.level,
                   hit.doc_type, hit.title, ", ".join(hit.topics), "; ".join(hit.addressees), hit.deadline,
-                  hit.deadline_text, hit.text, hit.source_path, f"{request.host_url}notices/{hit.notice_id}{anchor}"]
+                  hit.deadline_text, hit.text, hit.source_path, f"{request.host_url}notices/{hit.notice_id}{anchor}",
+                  "; ".join(c.path or c.name for c in hit.copies)]
         writer.writerow([_cell(v) for v in values])
     name = f"ketluan-{dt.date.today():%Y%m%d}.csv"
     return Response(out.getvalue(), mimetype="text/csv",

@@ -47,6 +47,14 @@ def test_readme_index_example_prints_what_the_readme_says(indexed):
         assert tuple(int(g) for g in SUMMARY.match(line).groups()) == expected, line
 
 
+def test_readme_copies_line_is_what_the_run_prints(indexed):
+    _, first, again = indexed
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = [line for line in text.splitlines() if line.startswith("copies: ")]
+    printed = [line for run in (first, again) for line in run.stdout.splitlines() if line.startswith("copies: ")]
+    assert shown and printed == shown
+
+
 def test_corpus_readme_is_skipped_not_archived(indexed):
     data, first, _ = indexed
     report = (data / "report.tsv").read_text(encoding="utf-8")

@@ -264,3 +264,16 @@ def test_did_you_mean_link(client):
     page = client.get("/?q=nong+thon+moi").get_data(as_text=True)
     assert "Có phải bạn muốn tìm" in page and ">nông thôn mới</a>" in page
     assert api(client, "/api/search?q=nong+thon+moi")["suggestion"] == "nông thôn mới"
+
+
+def test_a_notice_with_copies_shows_once_and_lists_them(client):
+    hits = api(client, "/api/search?q=so:123-TB/TU")["hits"]
+    assert len(hits) == 1 and [c["name"] for c in hits[0]["copies"]] == ["043_text_layer.pdf"]
+    copy_id = hits[0]["copies"][0]["notice_id"]
+    page = client.get(f"/notices/{hits[0]['notice_id']}").get_data(as_text=True)
+    assert "Các bản khác của văn bản này" in page and f"/notices/{copy_id}/original" in page
+    copy_page = client.get(f"/notices/{copy_id}").get_data(as_text=True)
+    assert "Đây là một bản sao" in copy_page and f'href="/notices/{hits[0]["notice_id"]}"' in copy_page
+    assert api(client, f"/api/notices/{copy_id}")["copy_of"] == hits[0]["notice_id"]
+    rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=so:123-TB/TU").data.decode("utf-8")[1:])))
+    assert len(rows) == 2 and rows[0][-1] == "copies" and rows[1][-1].endswith("043_text_layer.pdf")
