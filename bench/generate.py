@@ -37,6 +37,9 @@ VERBS = ["tập trung chỉ đạo", "khẩn trương", "tăng cường", "rà s
 OBJECTS = ["trên địa bàn", "theo kế hoạch đề ra", "đúng quy định", "bảo đảm tiến độ", "tại các xã, thị trấn",
            "đối với các trường hợp còn tồn đọng", "trong thời gian tới", "gắn với trách nhiệm người đứng đầu",
            "có hiệu quả", "nhằm tháo gỡ khó khăn, vướng mắc"]
+VERSION = "2"  # bench/run.py regenerates archives written by another version
+CITING = 0.3  # notices whose preamble cites an earlier notice by number, date and issuer
+COPIES = 0.03  # files followed by a copy of a recent notice in another file
 OCR_SWAPS = [("0", "O"), ("1", "l"), ("đ", "d"), ("ư", "u"), ("ơ", "o"), ("ê", "e")]
 OLD_TONES = [("òa", "oà"), ("óa", "oá"), ("ỏa", "oả"), ("õa", "oã"), ("ọa", "oạ"), ("ủy", "uỷ"), ("úy", "uý"),
              ("ùy", "uỳ"), ("ụy", "uỵ"), ("òe", "oè"), ("óe", "oé")]
@@ -51,6 +54,7 @@ class Generator:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
         self.topics = topic_phrases()
+        self.earlier: list[tuple[str, str, str]] = []  # (number, date, body) of notices written so far
 
     def issuer(self) -> tuple[str, str, str, str, str]:
         """(header line 1, header line 2, meeting body, number suffix, place)."""
@@ -116,11 +120,18 @@ class Generator:
         topic = r.choice(list(self.topics))
         subject = r.choice(self.topics[topic] or ["công tác chuyên môn"])
         number = f"{n % 997 + 1}-{suffix}" if "/" in suffix else f"{n % 997 + 1}/{suffix}"
+        cites = ""
+        if self.earlier and r.random() < CITING:
+            cited_number, cited_date, cited_body = r.choice(self.earlier)
+            cites = f"Thực hiện Thông báo số {cited_number} ngày {cited_date} của {cited_body}, "
+        self.earlier.append((number, f"{day}/{month}/{year}", body))
+        if len(self.earlier) > 2000:
+            del self.earlier[:1000]
         header = (f"{line1}                      ĐẢNG CỘNG SẢN VIỆT NAM\n{line2}\n"
                   f"Số {number}                    {place}, ngày {day} tháng {month} năm {year}\n\n")
         items = "\n".join(f"{i}. {self.item(year, level_word)}" for i in range(1, r.randint(2, 15) + 1))
         text = (f"THÔNG BÁO\nkết luận của {body} về {subject} năm {year}\n-----\n\n"
-                f"Ngày {meeting_day}/{month}/{year}, {body} họp nghe báo cáo về {subject}. Sau khi nghe báo cáo và ý kiến "
+                f"{cites}Ngày {meeting_day}/{month}/{year}, {body} họp nghe báo cáo về {subject}. Sau khi nghe báo cáo và ý kiến "
                 f"của các đồng chí dự họp, đồng chí {name} chủ trì hội nghị kết luận như sau:\n\n{items}\n\n"
                 f"Nơi nhận:                                    T/M BAN THƯỜNG VỤ\n"
                 f"- Như trên,                                  PHÓ BÍ THƯ\n- Lưu Văn phòng.\n"
@@ -162,6 +173,7 @@ def generate(out: Path, count: int, seed: int = 1, per_file_two: float = 0.03) -
     """Writes `count` notices under `out` (100 per folder); a few files hold two.
     Returns the bytes written."""
     gen = Generator(seed)
+    recent: list[str] = []
     total = 0
     n = 0
     while n < count:
@@ -175,6 +187,11 @@ def generate(out: Path, count: int, seed: int = 1, per_file_two: float = 0.03) -
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"tb_{n:06d}.{ext}").write_bytes(data)
         total += len(data)
+        recent.append(text)
+        if gen.rng.random() < COPIES:  # the same notice again, in another format (its scan, the portal's copy)
+            ext, data = gen.variant(gen.rng.choice(recent[-500:]))
+            (folder / f"tb_{n:06d}_ban_sao.{ext}").write_bytes(data)
+            total += len(data)
     return total
 
 

@@ -65,7 +65,7 @@ class Query:
 class Doc:
     """One archived notice, as every engine sees it."""
     id: str
-    source: str
+    source: str  # its file name; with its copies' names after "|"
     title: str
     body: str
     items: tuple[str, ...]  # its items' texts, lower case
@@ -126,14 +126,16 @@ class Judge:
     def found(self, doc: Doc) -> set[str]:
         if self.by_item:
             return {m for m in (same_item(t, self.wanted) for t in doc.items) if m}
-        return {p for p in self.wanted if doc.source.startswith(p + "_")}
+        return {p for p in self.wanted if any(name.startswith(p + "_") for name in doc.source.split("|"))}
 
 
 def archive_docs(data: Path) -> dict[str, Doc]:
+    """The notices as ketluan shows them: each once (its other files' names joined to its
+    own, so a sample found through its copy counts), and once only in the baselines."""
     with Archive(data) as archive:
-        return {s.id: Doc(s.id, s.source_name, s.notice.title, s.notice.body,
-                          tuple(i.full_text.lower() for i in s.notice.items))
-                for s in archive.notices_of()}
+        return {s.id: Doc(s.id, "|".join([s.source_name, *(c.name for c in archive.copies_of(s.id))]), s.notice.title,
+                          s.notice.body, tuple(i.full_text.lower() for i in s.notice.items))
+                for s in archive.notices_of() if s.copy_of is None}
 
 
 def plain_query(q: str) -> tuple[list[list[str]], bool]:
