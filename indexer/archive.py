@@ -276,8 +276,8 @@ class Archive:
             self.db.execute(
                 "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
                 "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
-                (nid, sha256, facts.number_key, facts.issue_date, facts.meeting_date, facts.issuer,
-                 notice.locality, facts.signature, tier, copies.text_noise(notice.body), warned + len(notice.warnings), ingested_at))
+                (nid, sha256, facts.number_key, facts.issue_date, facts.meeting_date, facts.issuer, notice.locality,
+                 facts.signature, tier, copies.text_noise(notice.body), warned + len(notice.warnings), ingested_at))
             self.db.executemany("INSERT INTO notice_bands(band, id) VALUES (?,?)",
                                 [(band, nid) for band in copies.bands(facts.signature)])
             self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",

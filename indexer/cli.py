@@ -109,6 +109,9 @@ def _describe(n: int, notice) -> str:
         ("Warnings", ", ".join(notice.warnings)),
     ]
     lines += [f"  {label:<13} {value}" for label, value in fields if value]
+    for ref in notice.references:
+        cited = " ".join(filter(None, [ref.doc_type, ref.number, ref.date and f"({ref.date})", ref.issuer]))
+        lines.append(f"  {'Cites':<13} {cited}")
     for item in notice.items:
         head = f"  {item.section + ' › ' if item.section else ''}{item.label or item.number}."
         text = item.text if len(item.text) < 110 else item.text[:107] + "…"
@@ -262,6 +265,7 @@ def stats_command(data, as_json):
     docs = stats["index_documents"]
     rows = [("files", stats["files"]), *((f"  {k}", v) for k, v in sorted(stats["files_by_status"].items())),
             ("notices", stats["notices"]), ("items", stats["items"]),
+            ("  copies of others", stats["copies"]),
             ("index", f"{stats['index_bytes'] / 1e6:.2f} MB: {docs.get('notice', 0)} notice and "
                       f"{docs.get('item', 0)} item documents")]
     _table(rows)
@@ -344,6 +348,8 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
         if hit.missing:
             click.echo(f"  missing: {', '.join(hit.missing)}")
         click.echo(f"  {hit.source_path}  ({hit.notice_id})")
+        if hit.copies:
+            click.echo(f"  also in: {', '.join(c.path or c.name for c in hit.copies)}")
 
 
 @main.command("serve")
