@@ -55,25 +55,24 @@ CREATE TABLE IF NOT EXISTS notice_facts (
     locality TEXT NOT NULL,
     signature BLOB NOT NULL,       -- MinHash of the text (copies.py); empty: too short
     tier INTEGER NOT NULL,         -- copies.source_tier and text_noise: which copy is shown
-    noise REAL NOT NULL,
+    noise REAL,                    -- NULL: not measured yet (only copies need it)
     warnings INTEGER NOT NULL,
     ingested_at TEXT NOT NULL,
     copy_of TEXT                   -- the shown copy's id (NULL: this one is shown)
 );
 CREATE INDEX IF NOT EXISTS facts_number ON notice_facts(number_key);
-CREATE INDEX IF NOT EXISTS facts_issue ON notice_facts(issue_date);
-CREATE INDEX IF NOT EXISTS facts_meeting ON notice_facts(meeting_date);
 CREATE INDEX IF NOT EXISTS facts_copy ON notice_facts(copy_of);
 CREATE INDEX IF NOT EXISTS facts_sha ON notice_facts(sha256);
-CREATE TABLE IF NOT EXISTS notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS bands_band ON notice_bands(band);
-CREATE INDEX IF NOT EXISTS bands_id ON notice_bands(id);
+-- The signature's LSH bands (copies.bands): notices sharing one are compared.
+CREATE TABLE IF NOT EXISTS notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (band, id))
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refs (notice_id TEXT NOT NULL, key TEXT NOT NULL, date TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
 CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
 """
-VERSION = 2  # 2: notice_facts, notice_bands and refs (copies and references)
+VERSION = 3  # 2: notice_facts, notice_bands and refs (copies and references); 3: bands keyed
 MAX_CANDIDATES = 200  # notices compared with a new one, per kind of candidate
+COMMON_BAND = 64  # a band shared by more notices than this is boilerplate, not a sign of a copy
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -208,12 +207,12 @@ class Archive:
         return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
-                    warnings: list[str], notices: list[Notice], signatures: list[bytes] | None = None) -> list[str]:
+                    warnings: list[str], notices: list[Notice], facts: list[copies.Facts] | None = None) -> list[str]:
         """Catalog a parsed file (status `archived` until its notices are indexed), and
         group its notices with their copies in other files. Returns the ids of notices
         that belonged to the path's previous content and no longer exist (the caller
-        removes them from the index). `signatures`: the notices' `copies.signature`,
-        when already computed (by the parsing workers)."""
+        removes them from the index). `facts`: the notices' `copies.facts`, when
+        already computed (by the parsing workers)."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.db:
             stale = self._repoint_path(path, sha256)
@@ -231,8 +230,10 @@ class Archive:
                 [(nid, sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
                  for i, (nid, n) in enumerate(zip(ids, notices))])
             started = time.perf_counter()
-            self._add_facts(sha256, list(zip(ids, notices)), signatures)
-            self._group_copies(ids)
+            if facts is None:
+                facts = [copies.facts(n) for n in notices]
+            self._add_facts(sha256, ids, notices, facts)
+            self._group_copies(dict(zip(ids, facts)))
             self.link_seconds += time.perf_counter() - started
             checkpoint("catalog")
         return stale
@@ -258,31 +259,30 @@ class Archive:
                 "SELECT id FROM notice_facts WHERE copy_of = ? AND sha256 != ?", (nid, sha256))]
             if others:
                 self._show_best(others)
-        self.db.execute("DELETE FROM notice_bands WHERE id IN (SELECT id FROM notices WHERE sha256 = ?)", (sha256,))
+        self.db.executemany("DELETE FROM notice_bands WHERE band = ? AND id = ?", [
+            (band, nid) for nid, sig in self.db.execute("SELECT id, signature FROM notice_facts WHERE sha256 = ?",
+                                                        (sha256,)).fetchall() for band in copies.bands(sig)])
         for table, column in (("refs", "notice_id"), ("notice_facts", "id")):
             self.db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM notices WHERE sha256 = ?)",
                             (sha256,))
         self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
         return ids
 
-    def _add_facts(self, sha256: str, notices: list[tuple[str, Notice]], signatures: list[bytes] | None) -> None:
+    def _add_facts(self, sha256: str, ids: list[str], notices: list[Notice], facts: list[copies.Facts]) -> None:
         fmt, encoding, file_warnings, ingested_at = self.db.execute(
             "SELECT format, encoding, warnings, ingested_at FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         tier = copies.source_tier(fmt or "", encoding or "")
         warned = len(json.loads(file_warnings or "[]"))
-        for position, (nid, notice) in enumerate(notices):
-            sig = signatures[position] if signatures is not None else None
-            facts = copies.facts(notice, sig)
-            self.db.execute(
-                "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
-                "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
-                (nid, sha256, facts.number_key, facts.issue_date, facts.meeting_date, facts.issuer, notice.locality,
-                 facts.signature, tier, copies.text_noise(notice.body), warned + len(notice.warnings), ingested_at))
-            self.db.executemany("INSERT INTO notice_bands(band, id) VALUES (?,?)",
-                                [(band, nid) for band in copies.bands(facts.signature)])
-            self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
-                                [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
-                                 for r in notice.references])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
+            "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
+            [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature, tier,
+              warned + len(notice.warnings), ingested_at) for nid, notice, f in zip(ids, notices, facts)])
+        self.db.executemany("INSERT OR IGNORE INTO notice_bands(band, id) VALUES (?,?)",
+                            [(band, nid) for nid, f in zip(ids, facts) for band in f.bands])
+        self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
+                            [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
+                             for nid, notice in zip(ids, notices) for r in notice.references])
 
     _FACTS = "id, number_key, issue_date, meeting_date, issuer, signature"
     # Nothing two copies both state may differ: number and dates are compared here, in
@@ -291,25 +291,37 @@ class Archive:
                "AND (f.issue_date = '' OR :issue = '' OR f.issue_date = :issue) "
                "AND (f.meeting_date = '' OR :meeting = '' OR f.meeting_date = :meeting) AND f.id != :id")
 
-    def _group_copies(self, ids: list[str]) -> None:
-        """Group each notice with the archived notices it is a copy of (copies.py)."""
-        for nid in ids:
-            row = self.db.execute(f"SELECT {self._FACTS} FROM notice_facts WHERE id = ?", (nid,)).fetchone()
-            facts = _facts(row)
+    def _group_copies(self, notices: dict[str, copies.Facts]) -> None:
+        """Group each notice with the archived notices it is a copy of (copies.py):
+        those sharing a band of its signature that is not boilerplate, and those of
+        its number."""
+        columns = ", ".join("f." + c for c in self._FACTS.split(", "))
+        for nid, facts in notices.items():
             if not facts.signature:
                 continue
             params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
-            candidates = self.db.execute(
-                f"SELECT DISTINCT {', '.join('f.' + c for c in self._FACTS.split(', '))} FROM notice_bands b "
-                f"JOIN notice_facts f ON f.id = b.id WHERE b.band IN (SELECT band FROM notice_bands WHERE id = :id) "
-                f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", params).fetchall()
+            alike = {other for ids in self._band_members(facts.bands) for other in ids} - {nid}
+            candidates = []
+            if alike:
+                candidates += self.db.execute(
+                    f"SELECT {columns} FROM notice_facts f WHERE f.id IN (SELECT value FROM json_each(:alike)) "
+                    f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", {**params, "alike": json.dumps(sorted(alike))}
+                ).fetchall()
             if facts.number_key:
                 candidates += self.db.execute(
-                    f"SELECT {self._FACTS} FROM notice_facts f WHERE f.number_key = :number AND {self._AGREES} "
+                    f"SELECT {columns} FROM notice_facts f WHERE f.number_key = :number AND {self._AGREES} "
                     f"LIMIT {MAX_CANDIDATES}", params).fetchall()
             matched = {r[0] for r in candidates if copies.same_notice(facts, _facts(r))}
             if matched:
                 self._show_best(self._groups_of(matched) | {nid})
+
+    def _band_members(self, bands: tuple[int, ...]) -> list[list[str]]:
+        """The notices in each of these bands, but for bands so common (boilerplate
+        shared by many notices) that they tell nothing."""
+        rows = self.db.execute(
+            f"SELECT COUNT(*), group_concat(id, ' ') FROM notice_bands WHERE band IN ({','.join('?' * len(bands))}) "
+            "GROUP BY band", bands).fetchall()
+        return [ids.split(" ") for count, ids in rows if count <= COMMON_BAND]
 
     def _groups_of(self, ids: set[str]) -> set[str]:
         """Every copy in the groups of these notices."""
@@ -324,6 +336,7 @@ class Archive:
         """Make the best copy of a group the one shown (copies.primary_rank); files
         whose notices change between shown and not are to be indexed again."""
         group = list(group)
+        self._measure_noise(group)
         rows = self.db.execute(
             f"SELECT id, tier, noise, warnings, ingested_at, copy_of, sha256 FROM notice_facts WHERE id IN "
             f"({','.join('?' * len(group))})", group).fetchall()
@@ -333,6 +346,15 @@ class Archive:
             if copy_of != wanted:
                 self.db.execute("UPDATE notice_facts SET copy_of = ? WHERE id = ?", (wanted, nid))
                 self.db.execute("UPDATE files SET status = 'archived' WHERE sha256 = ? AND status = 'indexed'", (sha,))
+
+    def _measure_noise(self, ids: list[str]) -> None:
+        """copies.text_noise of the notices not measured yet: a notice's is needed
+        only once it has a copy, so most never are."""
+        rows = self.db.execute(
+            "SELECT n.id, json_extract(n.data, '$.body') FROM notices n JOIN notice_facts f ON f.id = n.id "
+            f"WHERE f.noise IS NULL AND n.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        self.db.executemany("UPDATE notice_facts SET noise = ? WHERE id = ?",
+                            [(copies.text_noise(body or ""), nid) for nid, body in rows])
 
     def copy_count(self) -> int:
         """How many archived notices are copies of another file's (not shown)."""
@@ -378,7 +400,12 @@ class Archive:
 
     def _upgrade(self) -> None:
         """A catalog written before copies and references were kept: read the
-        references from each notice's text and group the copies."""
+        references from each notice's text and group the copies. The copies' tables
+        of an earlier shape are derived data: dropped and rebuilt."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] >= 2:
+            for table in ("notice_bands", "notice_facts", "refs"):
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+            self.db.executescript(SCHEMA)
         with self.db:
             rows = self.db.execute("SELECT id, sha256, data FROM notices WHERE id NOT IN "
                                    "(SELECT id FROM notice_facts) ORDER BY sha256, position").fetchall()
@@ -390,9 +417,13 @@ class Archive:
                     self.db.execute("UPDATE notices SET data = ? WHERE id = ?",
                                     (json.dumps(to_dict(notice), ensure_ascii=False), nid))
                 by_file.setdefault(sha, []).append((nid, notice))
+            facts = {}
             for sha, notices in by_file.items():
-                self._add_facts(sha, notices, None)
-            self._group_copies([nid for nid, _, _ in rows])
+                ids, texts = [nid for nid, _ in notices], [n for _, n in notices]
+                found = [copies.facts(n) for n in texts]
+                self._add_facts(sha, ids, texts, found)
+                facts.update(zip(ids, found))
+            self._group_copies(facts)
             self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     def record_failure(self, path: str, sha256: str, size: int, reason: str) -> None:

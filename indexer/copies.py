@@ -38,21 +38,36 @@ OCR_FORMATS = frozenset({"hocr", "alto"})  # OCR output; scans read by OCR have 
 _rng = np.random.default_rng(20261202)  # fixed: signatures are stored and compared across runs
 _A = _rng.integers(1, 2**63, HASHES, dtype=np.uint64) | np.uint64(1)
 _B = _rng.integers(0, 2**63, HASHES, dtype=np.uint64)
+_MIX = _rng.integers(1, 2**63, 2, dtype=np.uint64) | np.uint64(1)
 _WORD = re.compile(r"\w+")
 
 
 def signature(text: str) -> bytes:
     """The MinHash signature of a text's shingles (HASHES × uint32), b'' when the text
     is too short to judge."""
-    words = _WORD.findall(fold(text))
+    words = _WORD.findall(text)
     if len(words) < SHINGLE + MIN_SHINGLES - 1:
         return b""
-    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-    values = np.fromiter((zlib.crc32(s.encode()) for s in shingles), np.uint64, len(shingles))
-    # multiply-shift hashing: one 64-bit multiply per hash function (wrapping is intended)
-    with np.errstate(over="ignore"):
-        hashed = (values[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
+    if len(_word_hashes) > 200_000:
+        _word_hashes.clear()
+    for word in set(words).difference(_word_hashes):
+        _word_hashes[word] = _word_hash(word)
+    ids = np.array([_word_hashes[w] for w in words], np.uint64)
+    with np.errstate(over="ignore"):  # wrapping multiplications are intended: hashing
+        shingles = ids[:-2] * _MIX[0] + ids[1:-1] * _MIX[1] + ids[2:]  # three words in a row, in order
+        shingles = np.unique(shingles)
+        # multiply-shift hashing: one 64-bit multiply per hash function
+        hashed = (shingles[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
     return hashed.min(axis=0).astype("<u4").tobytes()
+
+
+_word_hashes: dict[str, int] = {}  # words are few (Vietnamese syllables): each folded and hashed once
+
+
+def _word_hash(word: str) -> int:
+    """A 64-bit hash of the folded word: `Đảng`, `đảng` and `dang` hash alike."""
+    folded = fold(word).encode()
+    return zlib.crc32(folded) | (zlib.adler32(folded) << 32)
 
 
 def bands(sig: bytes) -> list[int]:
@@ -78,20 +93,24 @@ def similarity(a: bytes, b: bytes) -> float:
 
 @dataclass(frozen=True)
 class Facts:
-    """What copies must agree on, as the catalog keeps it."""
+    """What copies must agree on, as the catalog keeps it, and the signature's LSH
+    keys (`bands`)."""
     number_key: str
     issue_date: str
     meeting_date: str
     issuer: str  # folded
     signature: bytes
+    bands: tuple[int, ...] = ()
 
 
-def facts(notice: Notice, sig: bytes | None = None) -> Facts:
+def facts(notice: Notice) -> Facts:
+    """A notice's facts, computed where it is parsed (the ingest workers): the
+    signature is most of the work."""
+    sig = signature(notice.body)
     return Facts(number_key(notice.number) if notice.number else "",
                  notice.issue_date.isoformat() if notice.issue_date else "",
                  notice.meeting_date.isoformat() if notice.meeting_date else "",
-                 fold(notice.issuer_canonical or notice.issuer),
-                 signature(notice.body) if sig is None else sig)
+                 fold(notice.issuer_canonical or notice.issuer), sig, tuple(bands(sig)))
 
 
 def same_notice(a: Facts, b: Facts) -> bool:

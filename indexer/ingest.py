@@ -60,7 +60,7 @@ class Summary:
     taxonomy_changed: bool = False  # a new topic file: already archived notices need `ketluan retag`
     copies: int = 0  # the archive's notices that are copies of another file's (shown once)
     link_seconds: float = 0.0  # main process: cataloguing references and grouping copies
-    signature_seconds: float = 0.0  # workers' CPU: the copies' text signatures
+    signature_seconds: float = 0.0  # workers' CPU: the copies' text signatures and facts
 
     @property
     def files(self) -> int:
@@ -78,7 +78,7 @@ class _Parsed:
     warnings: tuple[str, ...] = ()
     notices: tuple = ()
     hocr: tuple[tuple[int, str], ...] = ()
-    signatures: tuple[bytes, ...] = ()  # copies.signature of each notice, computed here in the worker
+    facts: tuple = ()  # copies.facts of each notice (signature, bands, noise), computed here in the worker
     signature_seconds: float = 0.0
     error: str = ""
     unsupported: bool = False
@@ -143,9 +143,9 @@ def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
     except RecursionError:
         return _Parsed(path, sha, len(data), data, error="document nested too deeply")
     started = time.process_time()
-    signatures = tuple(copies.signature(n.body) for n in notices)
+    facts = tuple(copies.facts(n) for n in notices)
     return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices, result.hocr,
-                   signatures, signature_seconds=time.process_time() - started)
+                   facts, signature_seconds=time.process_time() - started)
 
 
 class RunLock:
@@ -298,7 +298,7 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
     if not archive.has_file(parsed.sha256):
         batch.new.add(parsed.sha256)
     stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,
-                                     list(parsed.warnings), list(parsed.notices), list(parsed.signatures)))
+                                     list(parsed.warnings), list(parsed.notices), list(parsed.facts)))
     summary.link_seconds = archive.link_seconds
     summary.signature_seconds += parsed.signature_seconds
 

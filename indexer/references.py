@@ -10,6 +10,7 @@ A document number's key (`number_key`) makes the ways one number is typed alike:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .dates import make_date
 from .model import Notice, Reference
@@ -43,6 +44,7 @@ _ISSUER_END = re.compile(
 MAX_ISSUER_WORDS = 14
 
 
+@lru_cache(maxsize=65536)
 def number_key(number: str) -> str:
     """One key for the ways a document number is written: its parts, lower case and
     without diacritics, joined by `-`; `TƯ` (Trung ương) is TW, not TU (Tỉnh ủy's

@@ -169,4 +169,22 @@ def test_a_catalog_from_before_copies_is_upgraded(tmp_path, four_copies):
         assert sorted(s.notice.number for s in shown) == ["123-TB/TU", "131-TB/TU"]
         by_number = {s.notice.number: s for s in shown}
         assert len(archive.copies_of(by_number["123-TB/TU"].id)) == 3 and archive.copies_of(by_number["131-TB/TU"].id) == []
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] >= 2
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_copies_tables_of_an_earlier_shape_are_rebuilt(tmp_path, four_copies):
+    import sqlite3
+    root = tmp_path / "data"
+    ingest([four_copies], root)
+    db = sqlite3.connect(root / "catalog.sqlite")
+    with db:  # version 2 kept the bands in a plain table, and signatures hashed otherwise
+        db.executescript("DROP TABLE notice_bands; CREATE TABLE notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL);"
+                         "UPDATE notice_facts SET signature = x'00', copy_of = NULL; PRAGMA user_version = 2;")
+    db.close()
+    with Archive(root) as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert archive.copy_count() == 3
+        shown = [s for s in archive.notices_of() if s.copy_of is None]
+        assert sorted(s.notice.number for s in shown) == ["123-TB/TU", "131-TB/TU"]
+        bands = archive.db.execute("SELECT COUNT(*) FROM notice_bands").fetchone()[0]
+        assert bands == 16 * archive.db.execute("SELECT COUNT(*) FROM notice_facts WHERE signature != x''").fetchone()[0]
