@@ -207,12 +207,11 @@ class Archive:
         return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
     def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
-                    warnings: list[str], notices: list[Notice], facts: list[copies.Facts] | None = None) -> list[str]:
-        """Catalog a parsed file (status `archived` until its notices are indexed), and
-        group its notices with their copies in other files. Returns the ids of notices
-        that belonged to the path's previous content and no longer exist (the caller
-        removes them from the index). `facts`: the notices' `copies.facts`, when
-        already computed (by the parsing workers)."""
+                    warnings: list[str], notices: list[Notice]) -> list[str]:
+        """Catalog a parsed file (status `archived` until its notices are indexed).
+        Returns the ids of notices that belonged to the path's previous content and no
+        longer exist (the caller removes them from the index). Its copies and references
+        are catalogued by `link`, for a batch of files at once."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self.db:
             stale = self._repoint_path(path, sha256)
@@ -224,19 +223,56 @@ class Archive:
             self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
                             (path, sha256, Path(path).name))
             self._forget_notices(sha256)
-            ids = [notice_id(sha256, i) for i in range(len(notices))]
             self.db.executemany(
                 "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
-                [(nid, sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
-                 for i, (nid, n) in enumerate(zip(ids, notices))])
-            started = time.perf_counter()
-            if facts is None:
-                facts = [copies.facts(n) for n in notices]
-            self._add_facts(sha256, ids, notices, facts)
-            self._group_copies(dict(zip(ids, facts)))
-            self.link_seconds += time.perf_counter() - started
+                [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
+                 for i, n in enumerate(notices)])
             checkpoint("catalog")
         return stale
+
+    def link(self, recorded: list[tuple[str, Notice, copies.Facts]]) -> None:
+        """Catalog what these recorded notices cite and what copies must agree on, and
+        group each with its copies in other files: one transaction for a batch of files
+        (`recorded`: notice id, notice and its `copies.facts`, as the parsing workers
+        computed them). A notice already linked, or no longer archived, is skipped."""
+        started = time.perf_counter()
+        with self.db:
+            current = self._unlinked_of([nid for nid, _, _ in recorded])
+            by_file: dict[str, list[tuple[str, Notice, copies.Facts]]] = {}
+            for nid, notice, facts in recorded:
+                if nid in current:
+                    current.discard(nid)
+                    by_file.setdefault(nid.rsplit("-", 1)[0], []).append((nid, notice, facts))
+            for entries in by_file.values():
+                self._add_facts(entries)
+            self._group_copies({nid: facts for entries in by_file.values() for nid, _, facts in entries})
+            checkpoint("link")
+        self.link_seconds += time.perf_counter() - started
+
+    def _unlinked_of(self, ids: list[str]) -> set[str]:
+        """Those of these notices that are archived and not linked yet."""
+        return {r[0] for r in self.db.execute(
+            "SELECT n.id FROM notices n WHERE n.id IN (SELECT value FROM json_each(?)) "
+            "AND NOT EXISTS (SELECT 1 FROM notice_facts f WHERE f.id = n.id)", (json.dumps(ids),))}
+
+    def link_unlinked(self) -> int:
+        """Link the notices recorded but never linked (a run killed in between, or a
+        catalog from before copies and references were kept); their references are
+        read again from their text if none were read. Returns how many."""
+        rows = self.db.execute("SELECT id, data FROM notices n WHERE NOT EXISTS "
+                               "(SELECT 1 FROM notice_facts f WHERE f.id = n.id) ORDER BY sha256, position").fetchall()
+        recorded = []
+        with self.db:
+            for nid, data in rows:
+                notice = notice_from_dict(json.loads(data))
+                if not notice.references and (found := with_references(notice)).references:
+                    notice = found
+                    self.db.execute("UPDATE notices SET data = ? WHERE id = ?",
+                                    (json.dumps(to_dict(notice), ensure_ascii=False), nid))
+                recorded.append((nid, notice, copies.facts(notice)))
+        if recorded:
+            self.link(recorded)
+        return len(recorded)
 
     def _repoint_path(self, path: str, sha256: str) -> list[str]:
         old = self.db.execute("SELECT sha256 FROM paths WHERE path = ?", (path,)).fetchone()
@@ -268,7 +304,9 @@ class Archive:
         self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
         return ids
 
-    def _add_facts(self, sha256: str, ids: list[str], notices: list[Notice], facts: list[copies.Facts]) -> None:
+    def _add_facts(self, entries: list[tuple[str, Notice, copies.Facts]]) -> None:
+        """The notice_facts, bands and references of some notices of one file."""
+        sha256 = self.db.execute("SELECT sha256 FROM notices WHERE id = ?", (entries[0][0],)).fetchone()[0]
         fmt, encoding, file_warnings, ingested_at = self.db.execute(
             "SELECT format, encoding, warnings, ingested_at FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         tier = copies.source_tier(fmt or "", encoding or "")
@@ -277,12 +315,12 @@ class Archive:
             "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
             "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
             [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature, tier,
-              warned + len(notice.warnings), ingested_at) for nid, notice, f in zip(ids, notices, facts)])
+              warned + len(notice.warnings), ingested_at) for nid, notice, f in entries])
         self.db.executemany("INSERT OR IGNORE INTO notice_bands(band, id) VALUES (?,?)",
-                            [(band, nid) for nid, f in zip(ids, facts) for band in f.bands])
+                            [(band, nid) for nid, _, f in entries for band in f.bands])
         self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
                             [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
-                             for nid, notice in zip(ids, notices) for r in notice.references])
+                             for nid, notice, _ in entries for r in notice.references])
 
     _FACTS = "id, number_key, issue_date, meeting_date, issuer, signature"
     # Nothing two copies both state may differ: number and dates are compared here, in
@@ -399,32 +437,15 @@ class Archive:
         return sorted(citing.values(), key=lambda s: (s.notice.date or dt.date.min, s.id), reverse=True)
 
     def _upgrade(self) -> None:
-        """A catalog written before copies and references were kept: read the
-        references from each notice's text and group the copies. The copies' tables
-        of an earlier shape are derived data: dropped and rebuilt."""
+        """A catalog written before copies and references were kept, or with their
+        tables of an earlier shape (derived data: dropped and rebuilt): read the
+        references from each notice's text and group the copies."""
         if self.db.execute("PRAGMA user_version").fetchone()[0] >= 2:
             for table in ("notice_bands", "notice_facts", "refs"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.executescript(SCHEMA)
-        with self.db:
-            rows = self.db.execute("SELECT id, sha256, data FROM notices WHERE id NOT IN "
-                                   "(SELECT id FROM notice_facts) ORDER BY sha256, position").fetchall()
-            by_file: dict[str, list[tuple[str, Notice]]] = {}
-            for nid, sha, data in rows:
-                notice = notice_from_dict(json.loads(data))
-                if not notice.references:
-                    notice = with_references(notice)
-                    self.db.execute("UPDATE notices SET data = ? WHERE id = ?",
-                                    (json.dumps(to_dict(notice), ensure_ascii=False), nid))
-                by_file.setdefault(sha, []).append((nid, notice))
-            facts = {}
-            for sha, notices in by_file.items():
-                ids, texts = [nid for nid, _ in notices], [n for _, n in notices]
-                found = [copies.facts(n) for n in texts]
-                self._add_facts(sha, ids, texts, found)
-                facts.update(zip(ids, found))
-            self._group_copies(facts)
-            self.db.execute(f"PRAGMA user_version = {VERSION}")
+        self.link_unlinked()
+        self.db.execute(f"PRAGMA user_version = {VERSION}")
 
     def record_failure(self, path: str, sha256: str, size: int, reason: str) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

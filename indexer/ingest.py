@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import copies, topics
-from .archive import Archive, sha256_bytes
+from .archive import Archive, notice_id, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .faults import checkpoint
 from .index import Index, for_rebuild
@@ -188,6 +188,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         if index.outdated():
             _rebuild(archive, root, jobs)
             index = Index(root / "index")
+        archive.link_unlinked()
         _finish_pending(archive, index)
         files = [str(p) for p in iter_files(paths)]
         todo = []
@@ -211,6 +212,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
                 _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
         summary.copies = archive.copy_count()
+        summary.link_seconds = archive.link_seconds
     summary.seconds = time.monotonic() - started
     _write_report(root, summary, set(todo), run=time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - summary.seconds)))
     return summary
@@ -267,13 +269,16 @@ def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str, 
 
 @dataclass
 class _Batch:
-    """Files archived since the last index commit; `new`: those never archived before."""
+    """Files archived since the last index commit; `new`: those never archived before;
+    `recorded`: their notices and copies' facts, to be linked (Archive.link)."""
     files: list[str] = field(default_factory=list)
     new: set[str] = field(default_factory=set)
+    recorded: list = field(default_factory=list)
 
     def clear(self) -> None:
         self.files.clear()
         self.new.clear()
+        self.recorded.clear()
 
 
 def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, stale: list[str], on_file) -> None:
@@ -298,8 +303,9 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
     if not archive.has_file(parsed.sha256):
         batch.new.add(parsed.sha256)
     stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,
-                                     list(parsed.warnings), list(parsed.notices), list(parsed.facts)))
-    summary.link_seconds = archive.link_seconds
+                                     list(parsed.warnings), list(parsed.notices)))
+    batch.recorded.extend((notice_id(parsed.sha256, i), notice, facts)
+                          for i, (notice, facts) in enumerate(zip(parsed.notices, parsed.facts)))
     summary.signature_seconds += parsed.signature_seconds
 
     batch.files.append(parsed.sha256)
@@ -314,6 +320,7 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
 
 
 def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str], jobs: int = 1) -> None:
+    archive.link(batch.recorded)
     # with the files whose notices became, or stopped being, the copy shown (their
     # status went back to `archived` when another file's copy arrived or left)
     files = list(dict.fromkeys([*batch.files, *archive.pending()]))
@@ -343,6 +350,7 @@ def reindex(root: Path, jobs: int = 1) -> int:
 
 
 def _rebuild(archive: Archive, root: Path, jobs: int = 1) -> int:
+    archive.link_unlinked()
     index = for_rebuild(root / "index")
     with index.writer(replace_all=True, procs=jobs) as writer:
         count = writer.add_notices(archive.notices_of(), replace=False)

@@ -104,14 +104,14 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
 # Crash points by phase (see indexer/faults.py), each the nth time it is reached.
 # Runs go on from where the last one stopped: files archived but not indexed are indexed
 # first (commit 1), then new files in batches of 60 (commits 2, ...).
-CRASH_POINTS = ["copy:3", "catalog:2", "index-add:1", "toc:1", "indexed:1", "copy:30", "catalog:20",
-                "index-add:2", "toc:2", "indexed:2", "copy:50", "toc:1"]
+CRASH_POINTS = ["copy:3", "catalog:2", "link:1", "index-add:1", "toc:1", "indexed:1", "copy:30", "catalog:20",
+                "link:2", "index-add:2", "toc:2", "indexed:2", "copy:50", "toc:1"]
 
 
 def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
-    """SIGKILL while an original is half-copied, inside a catalog transaction, with a
-    batch added but not committed, inside the index commit (segments written, table of
-    contents not), and between the index commit and the catalog update — twelve runs
+    """SIGKILL while an original is half-copied, inside a catalog transaction, inside a
+    batch's linking of copies and references, with a batch added but not committed, inside the index commit (segments written, table of
+    contents not), and between the index commit and the catalog update — fourteen runs
     on one archive in turn, then a clean run: everything is there exactly once."""
     data = tmp_path / "data"
     for point in CRASH_POINTS:
