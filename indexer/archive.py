@@ -66,6 +66,8 @@ CREATE INDEX IF NOT EXISTS facts_sha ON notice_facts(sha256);
 -- The signature's LSH bands (copies.bands): notices sharing one are compared.
 CREATE TABLE IF NOT EXISTS notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (band, id))
     WITHOUT ROWID;
+-- Bands found shared by more than COMMON_BAND notices (boilerplate): no longer read or filled.
+CREATE TABLE IF NOT EXISTS common_bands (band INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS refs (notice_id TEXT NOT NULL, key TEXT NOT NULL, date TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
 CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
@@ -316,8 +318,9 @@ class Archive:
             "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
             [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature, tier,
               warned + len(notice.warnings), ingested_at) for nid, notice, f in entries])
-        self.db.executemany("INSERT OR IGNORE INTO notice_bands(band, id) VALUES (?,?)",
-                            [(band, nid) for nid, _, f in entries for band in f.bands])
+        self.db.executemany(
+            "INSERT OR IGNORE INTO notice_bands(band, id) SELECT ?1, ?2 WHERE NOT EXISTS "
+            "(SELECT 1 FROM common_bands WHERE band = ?1)", [(band, nid) for nid, _, f in entries for band in f.bands])
         self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
                             [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
                              for nid, notice, _ in entries for r in notice.references])
@@ -355,14 +358,22 @@ class Archive:
 
     def _band_members(self, bands: tuple[int, ...]) -> list[list[str]]:
         """The notices in each of these bands, but for bands so common (boilerplate
-        shared by many notices) that they tell nothing. Each band is read no further
-        than it takes to know: the work stays the same as the archive grows."""
-        if not bands:
+        shared by many notices) that they tell nothing: a band is read no further than
+        it takes to know, and once known to be common it is marked and never read
+        again. The work per notice stays the same as the archive grows."""
+        common = {r[0] for r in self.db.execute(
+            f"SELECT band FROM common_bands WHERE band IN ({','.join('?' * len(bands))})", bands)}
+        telling = [band for band in bands if band not in common]
+        if not telling:
             return []
         one_band = f"SELECT * FROM (SELECT band, id FROM notice_bands WHERE band = ? LIMIT {COMMON_BAND + 1})"
         members: dict[int, list[str]] = {}
-        for band, nid in self.db.execute(" UNION ALL ".join([one_band] * len(bands)), bands):
+        for band, nid in self.db.execute(" UNION ALL ".join([one_band] * len(telling)), telling):
             members.setdefault(band, []).append(nid)
+        crowded = [band for band, ids in members.items() if len(ids) > COMMON_BAND]
+        if crowded:
+            self.db.executemany("INSERT OR IGNORE INTO common_bands(band) VALUES (?)", [(b,) for b in crowded])
+            self.db.executemany("DELETE FROM notice_bands WHERE band = ?", [(b,) for b in crowded])
         return [ids for ids in members.values() if len(ids) <= COMMON_BAND]
 
     def _groups_of(self, ids: set[str]) -> set[str]:
@@ -445,7 +456,7 @@ class Archive:
         tables of an earlier shape (derived data: dropped and rebuilt): read the
         references from each notice's text and group the copies."""
         if self.db.execute("PRAGMA user_version").fetchone()[0] >= 2:
-            for table in ("notice_bands", "notice_facts", "refs"):
+            for table in ("notice_bands", "common_bands", "notice_facts", "refs"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.executescript(SCHEMA)
         self.link_unlinked()

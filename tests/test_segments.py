@@ -71,6 +71,24 @@ def corpus_documents(tmp_path_factory):
     return docs
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory, corpus_documents):
+    """The reference: the same documents through whoosh's own writer (built once)."""
+    index = Index(tmp_path_factory.mktemp("whoosh"))
+    build(index.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+    return index
+
+
+@pytest.fixture(scope="module")
+def plain_contents(plain):
+    return index_contents(plain.ix)
+
+
+@pytest.fixture(scope="module")
+def plain_by_id(plain):
+    return by_id(plain.ix)
+
+
 def build(ix, writer, docs, halves: bool = False):
     parts = [docs[:len(docs) // 2], docs[len(docs) // 2:]] if halves else [docs]
     for n, part in enumerate(parts):
@@ -81,16 +99,15 @@ def build(ix, writer, docs, halves: bool = False):
 
 
 @pytest.mark.parametrize("limit", [10**9, 20_000], ids=["in memory", "spilled to runs"])
-def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, limit):
-    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
-    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, plain_contents, limit):
+    fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, limit_postings=limit)
     for doc in corpus_documents:
         writer.add_document(**doc)
     if limit < 10**9:
         assert len(writer.pool.runs) > 5
     writer.commit()
-    assert index_contents(fast.ix) == index_contents(plain.ix)
+    assert index_contents(fast.ix) == plain_contents
     assert not list((tmp_path / "fast").glob("*.terms")), "run files are removed"
 
 
@@ -123,9 +140,8 @@ def by_id(ix) -> dict:
 
 
 @pytest.mark.parametrize("max_docs", [None, 400])
-def test_several_processes_index_every_document(tmp_path, corpus_documents, max_docs):
-    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
-    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+def test_several_processes_index_every_document(tmp_path, corpus_documents, plain_by_id, max_docs):
+    fast = Index(tmp_path / "fast")
     writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, analyzers=FAST_ANALYZERS,
                           limit_postings=20_000, max_segment_docs=max_docs)
     for doc in corpus_documents:
@@ -137,18 +153,17 @@ def test_several_processes_index_every_document(tmp_path, corpus_documents, max_
     else:
         assert len(segments) > 2 and max(s.doc_count() for s in segments) <= max_docs
     assert sum(s.doc_count() for s in segments) == len(corpus_documents)
-    assert by_id(fast.ix) == by_id(plain.ix)
+    assert by_id(fast.ix) == plain_by_id
 
 
-def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents):
-    plain, fast = Index(tmp_path / "whoosh"), Index(tmp_path / "fast")
-    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents, plain_by_id):
+    fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, max_segment_docs=500)
     for doc in corpus_documents:
         writer.add_document(**doc)
     writer.commit()
     assert [s.doc_count() for s in fast.ix._segments()][:2] == [500, 500]
-    assert by_id(fast.ix) == by_id(plain.ix)
+    assert by_id(fast.ix) == plain_by_id
 
 
 def test_a_new_segment_begins_only_at_a_notice(tmp_path, corpus_documents):
