@@ -29,7 +29,7 @@ from .syllables import is_syllable
 HASHES = 64
 BANDS = 16  # locality-sensitive hashing: 16 bands of 4 hashes; a pair whose signatures
 ROWS = HASHES // BANDS  # agree on a whole band is compared (Jaccard 0.6 → 89%, 0.7 → 99%)
-SHINGLE = 3
+SHINGLE = 3  # words per shingle (signature() combines exactly three)
 MIN_SHINGLES = 8  # fewer words than this: too little text to call two notices one
 SAME_TEXT = 0.5  # estimated Jaccard similarity of the shingles at least
 SAME_ISSUER = 0.8  # folded issuing bodies at least this alike (OCR misreads a letter or two)

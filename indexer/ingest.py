@@ -78,7 +78,7 @@ class _Parsed:
     warnings: tuple[str, ...] = ()
     notices: tuple = ()
     hocr: tuple[tuple[int, str], ...] = ()
-    facts: tuple = ()  # copies.facts of each notice (signature, bands, noise), computed here in the worker
+    facts: tuple = ()  # copies.facts of each notice (number key, dates, signature, bands), computed in the worker
     signature_seconds: float = 0.0
     error: str = ""
     unsupported: bool = False

@@ -188,3 +188,15 @@ def test_copies_tables_of_an_earlier_shape_are_rebuilt(tmp_path, four_copies):
         assert sorted(s.notice.number for s in shown) == ["123-TB/TU", "131-TB/TU"]
         bands = archive.db.execute("SELECT COUNT(*) FROM notice_bands").fetchone()[0]
         assert bands == 16 * archive.db.execute("SELECT COUNT(*) FROM notice_facts WHERE signature != x''").fetchone()[0]
+
+
+def test_a_band_shared_by_many_notices_is_boilerplate_and_not_read_again(tmp_path):
+    from indexer.archive import COMMON_BAND
+    with Archive(tmp_path) as archive, archive.db:
+        archive.db.executemany("INSERT INTO notice_bands(band, id) VALUES (?,?)",
+                               [(7, f"n{i}") for i in range(COMMON_BAND + 1)] + [(8, "n1"), (8, "n2")])
+        assert archive._band_members((7, 8)) == [["n1", "n2"]]
+        assert archive.db.execute("SELECT band FROM common_bands").fetchall() == [(7,)]
+        assert archive.db.execute("SELECT COUNT(*) FROM notice_bands WHERE band = 7").fetchone()[0] == 0
+        archive.db.execute("INSERT INTO notice_bands(band, id) VALUES (7, 'n99')")
+        assert archive._band_members((7,)) == []  # marked common: never read again

@@ -110,8 +110,9 @@ CRASH_POINTS = ["copy:3", "catalog:2", "link:1", "index-add:1", "toc:1", "indexe
 
 def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
     """SIGKILL while an original is half-copied, inside a catalog transaction, inside a
-    batch's linking of copies and references, with a batch added but not committed, inside the index commit (segments written, table of
-    contents not), and between the index commit and the catalog update — fourteen runs
+    batch's linking of copies and references, with a batch added but not committed,
+    inside the index commit (segments written, table of contents not), and between the
+    index commit and the catalog update — fourteen runs
     on one archive in turn, then a clean run: everything is there exactly once."""
     data = tmp_path / "data"
     for point in CRASH_POINTS:
