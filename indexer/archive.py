@@ -10,6 +10,7 @@ import os
 import sqlite3
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS notice_facts (
     issuer TEXT NOT NULL,          -- folded
     locality TEXT NOT NULL,
     signature BLOB NOT NULL,       -- MinHash of the text (copies.py); empty: too short
+    bands BLOB NOT NULL,           -- the signature's LSH band keys (copies.band_bytes)
     tier INTEGER NOT NULL,         -- copies.source_tier and text_noise: which copy is shown
     noise REAL,                    -- NULL: not measured yet (only copies need it)
     warnings INTEGER NOT NULL,
@@ -63,18 +65,13 @@ CREATE TABLE IF NOT EXISTS notice_facts (
 CREATE INDEX IF NOT EXISTS facts_number ON notice_facts(number_key);
 CREATE INDEX IF NOT EXISTS facts_copy ON notice_facts(copy_of);
 CREATE INDEX IF NOT EXISTS facts_sha ON notice_facts(sha256);
--- The signature's LSH bands (copies.bands): notices sharing one are compared.
-CREATE TABLE IF NOT EXISTS notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (band, id))
-    WITHOUT ROWID;
--- Bands found shared by more than COMMON_BAND notices (boilerplate): no longer read or filled.
-CREATE TABLE IF NOT EXISTS common_bands (band INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS refs (notice_id TEXT NOT NULL, key TEXT NOT NULL, date TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
 CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
 """
-VERSION = 3  # 2: notice_facts, notice_bands and refs (copies and references); 3: bands keyed
+VERSION = 4  # 2: notice_facts, notice_bands and refs (copies and references); 3: bands keyed;
+# 4: bands kept in notice_facts (looked up in memory, copies.Candidates)
 MAX_CANDIDATES = 200  # notices compared with a new one, per kind of candidate
-COMMON_BAND = 64  # a band shared by more notices than this is boilerplate, not a sign of a copy
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
@@ -147,6 +144,8 @@ class Archive:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self.link_seconds = 0.0  # spent cataloguing references and grouping copies (the bench reports it)
+        self._candidates: copies.Candidates | None = None  # loaded by the first link
+        self._candidates_seen = -1  # the catalog's data_version it was loaded at
         if self.db.execute("PRAGMA user_version").fetchone()[0] < VERSION:
             self._upgrade()
 
@@ -215,7 +214,7 @@ class Archive:
         longer exist (the caller removes them from the index). Its copies and references
         are catalogued by `link`, for a batch of files at once."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        with self.db:
+        with self._transaction():
             stale = self._repoint_path(path, sha256)
             self.db.execute(
                 "INSERT INTO files(sha256, size, format, encoding, ingested_at, warnings, status, reason) "
@@ -238,7 +237,7 @@ class Archive:
         (`recorded`: notice id, notice and its `copies.facts`, as the parsing workers
         computed them). A notice already linked, or no longer archived, is skipped."""
         started = time.perf_counter()
-        with self.db:
+        with self._transaction():
             current = self._unlinked_of([nid for nid, _, _ in recorded])
             by_file: dict[str, list[tuple[str, Notice, copies.Facts]]] = {}
             for nid, notice, facts in recorded:
@@ -250,6 +249,27 @@ class Archive:
             self._group_copies({nid: facts for entries in by_file.values() for nid, _, facts in entries})
             checkpoint("link")
         self.link_seconds += time.perf_counter() - started
+
+    @contextmanager
+    def _transaction(self):
+        """One transaction; the copy candidates held in memory are dropped (and read
+        again when needed) if it fails, since they may hold what was rolled back."""
+        try:
+            with self.db:
+                yield
+        except BaseException:
+            self._candidates = None
+            raise
+
+    def _copy_candidates(self) -> copies.Candidates:
+        """The linked notices' bands and facts, read once and then kept current by this
+        archive's own writes; read again if another connection wrote to the catalog."""
+        seen = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if self._candidates is None or seen != self._candidates_seen:
+            self._candidates = copies.Candidates(self.db.execute(
+                "SELECT id, number_key, issue_date, meeting_date, bands FROM notice_facts"))
+            self._candidates_seen = seen
+        return self._candidates
 
     def _unlinked_of(self, ids: list[str]) -> set[str]:
         """Those of these notices that are archived and not linked yet."""
@@ -297,9 +317,8 @@ class Archive:
                 "SELECT id FROM notice_facts WHERE copy_of = ? AND sha256 != ?", (nid, sha256))]
             if others:
                 self._show_best(others)
-        self.db.executemany("DELETE FROM notice_bands WHERE band = ? AND id = ?", [
-            (band, nid) for nid, sig in self.db.execute("SELECT id, signature FROM notice_facts WHERE sha256 = ?",
-                                                        (sha256,)).fetchall() for band in copies.bands(sig)])
+            if self._candidates is not None:
+                self._candidates.remove(nid)
         for table, column in (("refs", "notice_id"), ("notice_facts", "id")):
             self.db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM notices WHERE sha256 = ?)",
                             (sha256,))
@@ -315,12 +334,12 @@ class Archive:
         warned = len(json.loads(file_warnings or "[]"))
         self.db.executemany(
             "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
-            "signature, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
-            [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature, tier,
-              warned + len(notice.warnings), ingested_at) for nid, notice, f in entries])
-        self.db.executemany(
-            "INSERT OR IGNORE INTO notice_bands(band, id) SELECT ?1, ?2 WHERE NOT EXISTS "
-            "(SELECT 1 FROM common_bands WHERE band = ?1)", [(band, nid) for nid, _, f in entries for band in f.bands])
+            "signature, bands, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
+            [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature,
+              copies.band_bytes(f.bands), tier, warned + len(notice.warnings), ingested_at) for nid, notice, f in entries])
+        candidates = self._copy_candidates()
+        for nid, _, f in entries:
+            candidates.add(nid, f)
         self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
                             [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
                              for nid, notice, _ in entries for r in notice.references])
@@ -334,19 +353,19 @@ class Archive:
 
     def _group_copies(self, notices: dict[str, copies.Facts]) -> None:
         """Group each notice with the archived notices it is a copy of (copies.py):
-        those sharing a band of its signature that is not boilerplate, and those of
-        its number."""
+        those sharing a band of its signature that is not boilerplate
+        (`copies.Candidates`), and those of its number."""
         columns = ", ".join("f." + c for c in self._FACTS.split(", "))
         for nid, facts in notices.items():
             if not facts.signature:
                 continue
             params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
-            alike = {other for ids in self._band_members(facts.bands) for other in ids} - {nid}
+            alike = self._copy_candidates().of(nid, facts)
             candidates = []
             if alike:
                 candidates += self.db.execute(
                     f"SELECT {columns} FROM notice_facts f WHERE f.id IN (SELECT value FROM json_each(:alike)) "
-                    f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", {**params, "alike": json.dumps(sorted(alike))}
+                    f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", {**params, "alike": json.dumps(alike)}
                 ).fetchall()
             if facts.number_key:
                 candidates += self.db.execute(
@@ -355,26 +374,6 @@ class Archive:
             matched = {r[0] for r in candidates if copies.same_notice(facts, _facts(r))}
             if matched:
                 self._show_best(self._groups_of(matched) | {nid})
-
-    def _band_members(self, bands: tuple[int, ...]) -> list[list[str]]:
-        """The notices in each of these bands, but for bands so common (boilerplate
-        shared by many notices) that they tell nothing: a band is read no further than
-        it takes to know, and once known to be common it is marked and never read
-        again. The work per notice stays the same as the archive grows."""
-        common = {r[0] for r in self.db.execute(
-            f"SELECT band FROM common_bands WHERE band IN ({','.join('?' * len(bands))})", bands)}
-        telling = [band for band in bands if band not in common]
-        if not telling:
-            return []
-        one_band = f"SELECT * FROM (SELECT band, id FROM notice_bands WHERE band = ? LIMIT {COMMON_BAND + 1})"
-        members: dict[int, list[str]] = {}
-        for band, nid in self.db.execute(" UNION ALL ".join([one_band] * len(telling)), telling):
-            members.setdefault(band, []).append(nid)
-        crowded = [band for band, ids in members.items() if len(ids) > COMMON_BAND]
-        if crowded:
-            self.db.executemany("INSERT OR IGNORE INTO common_bands(band) VALUES (?)", [(b,) for b in crowded])
-            self.db.executemany("DELETE FROM notice_bands WHERE band = ?", [(b,) for b in crowded])
-        return [ids for ids in members.values() if len(ids) <= COMMON_BAND]
 
     def _groups_of(self, ids: set[str]) -> set[str]:
         """Every copy in the groups of these notices."""
@@ -455,16 +454,30 @@ class Archive:
         """A catalog written before copies and references were kept, or with their
         tables of an earlier shape (derived data: dropped and rebuilt): read the
         references from each notice's text and group the copies."""
-        if self.db.execute("PRAGMA user_version").fetchone()[0] >= 2:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == 3:
+            self._keep_bands_with_facts()
+        elif version >= 2:
             for table in ("notice_bands", "common_bands", "notice_facts", "refs"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             self.db.executescript(SCHEMA)
         self.link_unlinked()
         self.db.execute(f"PRAGMA user_version = {VERSION}")
 
+    def _keep_bands_with_facts(self) -> None:
+        """Version 3 kept the bands in a table of their own: each notice's now go
+        beside its signature, from which they are computed again."""
+        with self.db:
+            self.db.execute("ALTER TABLE notice_facts ADD COLUMN bands BLOB NOT NULL DEFAULT x''")
+            self.db.executemany("UPDATE notice_facts SET bands = ? WHERE id = ?", [
+                (copies.band_bytes(copies.bands(sig)), nid)
+                for nid, sig in self.db.execute("SELECT id, signature FROM notice_facts").fetchall()])
+            self.db.execute("DROP TABLE IF EXISTS notice_bands")
+            self.db.execute("DROP TABLE IF EXISTS common_bands")
+
     def record_failure(self, path: str, sha256: str, size: int, reason: str) -> None:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        with self.db:
+        with self._transaction():
             self._repoint_path(path, sha256)
             self.db.execute(
                 "INSERT INTO files(sha256, size, ingested_at, status, reason) VALUES (?,?,?,'failed',?) "

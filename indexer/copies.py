@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from typing import Iterable
 from difflib import SequenceMatcher
 
 import numpy as np
@@ -84,6 +85,11 @@ def bands(sig: bytes) -> list[int]:
     return keys
 
 
+def band_bytes(keys: Iterable[int]) -> bytes:
+    """Band keys as the catalog keeps them (signed 64-bit, little-endian)."""
+    return np.array(list(keys), "<i8").tobytes()
+
+
 def similarity(a: bytes, b: bytes) -> float:
     """Estimated Jaccard similarity of two signatures' texts."""
     if not a or not b or len(a) != len(b):
@@ -113,10 +119,86 @@ def facts(notice: Notice) -> Facts:
                  fold(notice.issuer_canonical or notice.issuer), sig, tuple(bands(sig)))
 
 
+COMMON_BAND = 64  # a band shared by more notices than this is boilerplate, not a sign of a copy
+
+
+class Candidates:
+    """Which linked notices a new notice is compared with: those sharing a band of its
+    signature, unless the band is boilerplate (shared by more than COMMON_BAND
+    notices), and not disagreeing on number or dates. Held in memory while an archive
+    links (the catalog keeps each notice's bands and facts, and this is built from
+    them): a lookup is a few binary searches whatever the archive's size, where a
+    band table on disk cost a random read per band and a dirty page per new row."""
+
+    def __init__(self, rows: Iterable[tuple[str, str, str, str, bytes]]):
+        """rows: (id, number_key, issue_date, meeting_date, bands) of linked notices."""
+        self._ids: list[str] = []
+        self._agree: list[tuple[str, str, str]] = []  # number key, issue date, meeting date
+        blobs = []
+        for nid, number, issue, meeting, blob in rows:
+            if blob:
+                self._ids.append(nid)
+                self._agree.append((number, issue, meeting))
+                blobs.append(blob)
+        self._slot = {nid: slot for slot, nid in enumerate(self._ids)}
+        keys = np.frombuffer(b"".join(blobs), "<i8")
+        owners = np.repeat(np.arange(len(blobs), dtype=np.int32), [len(blob) // 8 for blob in blobs])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._owners = keys[order], owners[order]
+        distinct, counts = np.unique(self._keys, return_counts=True)
+        self._common = set(distinct[counts > COMMON_BAND].tolist())
+        self._added: dict[int, list[int]] = {}  # band → slots of notices added since built
+        self._gone: set[int] = set()  # slots of notices removed since
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def add(self, nid: str, facts: Facts) -> None:
+        if not facts.bands:
+            return
+        self.remove(nid)
+        slot = len(self._ids)
+        self._ids.append(nid)
+        self._agree.append((facts.number_key, facts.issue_date, facts.meeting_date))
+        self._slot[nid] = slot
+        for band in facts.bands:
+            if band not in self._common:
+                self._added.setdefault(band, []).append(slot)
+
+    def remove(self, nid: str) -> None:
+        slot = self._slot.pop(nid, None)
+        if slot is not None:
+            self._gone.add(slot)
+
+    def of(self, nid: str, facts: Facts) -> list[str]:
+        """The ids of the linked notices to compare with this one."""
+        bands = [band for band in facts.bands if band not in self._common]
+        if not bands:
+            return []
+        wanted = np.array(bands, np.int64)
+        starts = np.searchsorted(self._keys, wanted, "left")
+        ends = np.searchsorted(self._keys, wanted, "right")
+        slots: set[int] = set()
+        for band, start, end in zip(bands, starts.tolist(), ends.tolist()):
+            members = self._owners[start:end].tolist() + self._added.get(band, [])
+            if len(members) > COMMON_BAND:
+                self._common.add(band)
+                self._added.pop(band, None)
+            else:
+                slots.update(members)
+        own = (facts.number_key, facts.issue_date, facts.meeting_date)
+        return [self._ids[slot] for slot in sorted(slots - self._gone)
+                if self._ids[slot] != nid and _agree(own, self._agree[slot])]
+
+
+def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Nothing both state differs (number key, issue date, meeting date)."""
+    return all(not x or not y or x == y for x, y in zip(a, b))
+
+
 def same_notice(a: Facts, b: Facts) -> bool:
-    for x, y in ((a.number_key, b.number_key), (a.issue_date, b.issue_date), (a.meeting_date, b.meeting_date)):
-        if x and y and x != y:
-            return False
+    if not _agree((a.number_key, a.issue_date, a.meeting_date), (b.number_key, b.issue_date, b.meeting_date)):
+        return False
     if a.issuer and b.issuer and SequenceMatcher(None, a.issuer, b.issuer).ratio() < SAME_ISSUER:
         return False
     return similarity(a.signature, b.signature) >= SAME_TEXT

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import CORPUS
 from indexer import copies
-from indexer.archive import Archive
+from indexer.archive import VERSION, Archive
 from indexer.index import Index
 from indexer.ingest import ingest
 from indexer.legacy import encode_tcvn3
@@ -158,7 +158,7 @@ def test_a_catalog_from_before_copies_is_upgraded(tmp_path, four_copies):
     ingest([four_copies], root)
     db = sqlite3.connect(root / "catalog.sqlite")
     with db:
-        db.executescript("DROP TABLE notice_facts; DROP TABLE notice_bands; DROP TABLE refs; PRAGMA user_version = 0;")
+        db.executescript("DROP TABLE notice_facts; DROP TABLE refs; PRAGMA user_version = 0;")
         for nid, data in db.execute("SELECT id, data FROM notices").fetchall():
             plain = json.loads(data)
             plain.pop("references", None)
@@ -169,7 +169,12 @@ def test_a_catalog_from_before_copies_is_upgraded(tmp_path, four_copies):
         assert sorted(s.notice.number for s in shown) == ["123-TB/TU", "131-TB/TU"]
         by_number = {s.notice.number: s for s in shown}
         assert len(archive.copies_of(by_number["123-TB/TU"].id)) == 3 and archive.copies_of(by_number["131-TB/TU"].id) == []
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+
+
+def _bands_kept(archive: Archive) -> bool:
+    rows = archive.db.execute("SELECT signature, bands FROM notice_facts").fetchall()
+    return bool(rows) and all(bands == copies.band_bytes(copies.bands(sig)) for sig, bands in rows)
 
 
 def test_copies_tables_of_an_earlier_shape_are_rebuilt(tmp_path, four_copies):
@@ -178,25 +183,85 @@ def test_copies_tables_of_an_earlier_shape_are_rebuilt(tmp_path, four_copies):
     ingest([four_copies], root)
     db = sqlite3.connect(root / "catalog.sqlite")
     with db:  # version 2 kept the bands in a plain table, and signatures hashed otherwise
-        db.executescript("DROP TABLE notice_bands; CREATE TABLE notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL);"
-                         "UPDATE notice_facts SET signature = x'00', copy_of = NULL; PRAGMA user_version = 2;")
+        db.executescript("CREATE TABLE notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL);"
+                         "UPDATE notice_facts SET signature = x'00', bands = x'', copy_of = NULL;"
+                         "PRAGMA user_version = 2;")
     db.close()
     with Archive(root) as archive:
-        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
         assert archive.copy_count() == 3
         shown = [s for s in archive.notices_of() if s.copy_of is None]
         assert sorted(s.notice.number for s in shown) == ["123-TB/TU", "131-TB/TU"]
-        bands = archive.db.execute("SELECT COUNT(*) FROM notice_bands").fetchone()[0]
-        assert bands == 16 * archive.db.execute("SELECT COUNT(*) FROM notice_facts WHERE signature != x''").fetchone()[0]
+        assert _bands_kept(archive)
+        assert not archive.db.execute("SELECT name FROM sqlite_master WHERE name = 'notice_bands'").fetchall()
 
 
-def test_a_band_shared_by_many_notices_is_boilerplate_and_not_read_again(tmp_path):
-    from indexer.archive import COMMON_BAND
-    with Archive(tmp_path) as archive, archive.db:
-        archive.db.executemany("INSERT INTO notice_bands(band, id) VALUES (?,?)",
-                               [(7, f"n{i}") for i in range(COMMON_BAND + 1)] + [(8, "n1"), (8, "n2")])
-        assert archive._band_members((7, 8)) == [["n1", "n2"]]
-        assert archive.db.execute("SELECT band FROM common_bands").fetchall() == [(7,)]
-        assert archive.db.execute("SELECT COUNT(*) FROM notice_bands WHERE band = 7").fetchone()[0] == 0
-        archive.db.execute("INSERT INTO notice_bands(band, id) VALUES (7, 'n99')")
-        assert archive._band_members((7,)) == []  # marked common: never read again
+def test_bands_of_a_version_3_catalog_move_beside_the_signatures(tmp_path, four_copies):
+    """Version 3 kept the bands in their own table: they move without linking again."""
+    import sqlite3
+    root = tmp_path / "data"
+    ingest([four_copies], root)
+    db = sqlite3.connect(root / "catalog.sqlite")
+    with db:
+        db.executescript("ALTER TABLE notice_facts DROP COLUMN bands;"
+                         "CREATE TABLE notice_bands (band INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (band, id))"
+                         " WITHOUT ROWID; CREATE TABLE common_bands (band INTEGER PRIMARY KEY);"
+                         "PRAGMA user_version = 3;")
+    db.close()
+    with Archive(root) as archive:
+        assert archive.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        assert _bands_kept(archive) and archive.copy_count() == 3
+        tables = {r[0] for r in archive.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert not tables & {"notice_bands", "common_bands"}
+    (four_copies / "f_second_typed.txt").write_text(TYPED + "\n", encoding="utf-8")
+    ingest([four_copies], root)
+    with Archive(root) as archive:
+        assert archive.copy_count() == 4  # the upgraded catalog still finds copies
+
+
+def _facts(number: str = "", issue: str = "", bands: tuple[int, ...] = ()) -> copies.Facts:
+    return copies.Facts(number, issue, "", "", b"x", bands)
+
+
+def test_a_band_shared_by_many_notices_is_boilerplate_and_not_read_again():
+    common = copies.COMMON_BAND + 1
+    rows = [(f"n{i}", "", "", "", copies.band_bytes([7] + [1000 + i] * (copies.BANDS - 1))) for i in range(common)]
+    candidates = copies.Candidates(rows)
+    assert candidates.of("new", _facts(bands=(7,))) == []  # boilerplate from the start
+    fresh = copies.Candidates([])
+    for i in range(common):
+        assert fresh.of(f"m{i}", _facts(bands=(8,))) == [f"m{j}" for j in range(i)]
+        fresh.add(f"m{i}", _facts(bands=(8,)))
+    assert fresh.of("late", _facts(bands=(8,))) == []  # found common: dropped
+    fresh.add("later", _facts(bands=(8,)))
+    assert fresh.of("latest", _facts(bands=(8,))) == []
+
+
+def test_copy_candidates_share_a_band_and_agree_on_number_and_dates():
+    rows = [("same", "1-tb/tu", "2021-07-12", "", copies.band_bytes([1, 2])),
+            ("undated", "", "", "", copies.band_bytes([2, 3])),
+            ("other number", "2-tb/tu", "2021-07-12", "", copies.band_bytes([1])),
+            ("other band", "1-tb/tu", "2021-07-12", "", copies.band_bytes([9]))]
+    candidates = copies.Candidates(rows)
+    assert candidates.of("new", _facts("1-tb/tu", "2021-07-12", (1, 2, 3))) == ["same", "undated"]
+    candidates.remove("same")
+    candidates.add("added", _facts("", "2021-07-12", (3,)))
+    assert candidates.of("new", _facts("1-tb/tu", "2021-07-12", (1, 2, 3))) == ["undated", "added"]
+    candidates.add("same", _facts("1-tb/tu", "", (5,)))  # the same id linked again, with other bands
+    assert candidates.of("new", _facts("1-tb/tu", "2021-07-12", (1, 5))) == ["same"]
+    assert len(candidates) == 5
+
+
+def test_copy_candidates_are_read_again_after_another_connection_writes(tmp_path, four_copies):
+    import sqlite3
+    root = tmp_path / "data"
+    ingest([four_copies], root)
+    with Archive(root) as archive:
+        before = archive._copy_candidates()
+        assert archive._copy_candidates() is before
+        other = sqlite3.connect(root / "catalog.sqlite")
+        with other:
+            other.execute("DELETE FROM notice_facts WHERE copy_of IS NOT NULL")
+        other.close()
+        after = archive._copy_candidates()
+        assert after is not before and len(after) == len(before) - 3
