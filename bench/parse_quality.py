@@ -3,12 +3,14 @@ stay clean.
 
     python bench/parse_quality.py [--errors]
 
-Two sets:
+Three sets:
 - tuning: the bundled corpus's golden files (tests/golden/), which the parser was
   built against;
-- held-out: bench/eval/fields.json, labels written from the texts of
+- held-out 1: bench/eval/fields.json, labels written from the texts of
   bench/eval/notices/ before the parser was run on them, in layouts the corpus lacks.
-  Never tune on it.
+  Its errors were seen while the parser was fixed: no longer independent.
+- held-out 2: bench/eval/heldout2/, written and committed before the parser was ever
+  run on it. Never tune on it (once its errors are seen, write a third set).
 A file's notice count is one field; then every labelled field of every notice.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from indexer.read import read_file  # noqa: E402
 
 HELD_OUT = ROOT / "bench" / "eval" / "fields.json"
 HELD_OUT_TEXTS = ROOT / "bench" / "eval" / "notices"
+HELD_OUT_2 = ROOT / "bench" / "eval" / "heldout2"
 GOLDEN = ROOT / "tests" / "golden"
 FIELDS = ("doc_type", "number", "issuer", "body_level", "issue_date", "meeting_date", "presiding", "signer", "items",
           "recipients")
@@ -47,13 +50,17 @@ def observed(notice) -> dict:
 
 
 def _same(expected, actual) -> bool:
+    """Labels compare without case or spacing differences; a list of labels: any of
+    them is right (a name the text gives two ways)."""
+    if isinstance(expected, list):
+        return any(_same(e, actual) for e in expected)
     if isinstance(expected, str) and isinstance(actual, str):
         return normalize_line(expected).lower() == normalize_line(actual).lower()
     return expected == (actual or None) if expected is None else expected == actual
 
 
-def held_out_labels() -> dict[str, list[dict]]:
-    return json.loads(HELD_OUT.read_text(encoding="utf-8"))["files"]
+def held_out_labels(path: Path = HELD_OUT) -> dict[str, list[dict]]:
+    return json.loads(path.read_text(encoding="utf-8"))["files"]
 
 
 def golden_labels() -> dict[str, list[dict]]:
@@ -98,7 +105,9 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="list every wrong field and facet problem")
     args = ap.parse_args()
     for label, result in (("tuning (corpus goldens)", judge(golden_labels())),
-                          ("held-out (bench/eval, never tuned on)", judge(held_out_labels(), HELD_OUT_TEXTS))):
+                          ("held-out 1 (bench/eval; seen while fixing)", judge(held_out_labels(), HELD_OUT_TEXTS)),
+                          ("held-out 2 (bench/eval/heldout2, never run before commit)",
+                           judge(held_out_labels(HELD_OUT_2 / "fields.json"), HELD_OUT_2))):
         print(f"{label}: {result['right']}/{result['fields']} fields right ({result['share']:.2f}); "
               f"{len(result['facet_problems'])} facet problems")
         if args.errors:
