@@ -3,14 +3,18 @@ stay clean.
 
     python bench/parse_quality.py [--errors]
 
-Three sets:
+Four sets:
 - tuning: the bundled corpus's golden files (tests/golden/), which the parser was
   built against;
 - held-out 1: bench/eval/fields.json, labels written from the texts of
   bench/eval/notices/ before the parser was run on them, in layouts the corpus lacks.
   Its errors were seen while the parser was fixed: no longer independent.
 - held-out 2: bench/eval/heldout2/, written and committed before the parser was ever
-  run on it. Never tune on it (once its errors are seen, write a third set).
+  run on it: 0.92 at its first run; its errors were then fixed, so no longer
+  independent either;
+- held-out 3: bench/eval/heldout3/, written after those fixes and committed before
+  the parser was run on it. Never tune on it (once its errors are seen and fixed,
+  write a fourth set).
 A file's notice count is one field; then every labelled field of every notice.
 """
 from __future__ import annotations
@@ -32,6 +36,7 @@ from indexer.read import read_file  # noqa: E402
 HELD_OUT = ROOT / "bench" / "eval" / "fields.json"
 HELD_OUT_TEXTS = ROOT / "bench" / "eval" / "notices"
 HELD_OUT_2 = ROOT / "bench" / "eval" / "heldout2"
+HELD_OUT_3 = ROOT / "bench" / "eval" / "heldout3"
 GOLDEN = ROOT / "tests" / "golden"
 FIELDS = ("doc_type", "number", "issuer", "body_level", "issue_date", "meeting_date", "presiding", "signer", "items",
           "recipients")
@@ -106,8 +111,10 @@ def main() -> None:
     args = ap.parse_args()
     for label, result in (("tuning (corpus goldens)", judge(golden_labels())),
                           ("held-out 1 (bench/eval; seen while fixing)", judge(held_out_labels(), HELD_OUT_TEXTS)),
-                          ("held-out 2 (bench/eval/heldout2, never run before commit)",
-                           judge(held_out_labels(HELD_OUT_2 / "fields.json"), HELD_OUT_2))):
+                          ("held-out 2 (bench/eval/heldout2; 0.92 at first run, then fixed)",
+                           judge(held_out_labels(HELD_OUT_2 / "fields.json"), HELD_OUT_2)),
+                          ("held-out 3 (bench/eval/heldout3, never run before commit)",
+                           judge(held_out_labels(HELD_OUT_3 / "fields.json"), HELD_OUT_3))):
         print(f"{label}: {result['right']}/{result['fields']} fields right ({result['share']:.2f}); "
               f"{len(result['facet_problems'])} facet problems")
         if args.errors:
