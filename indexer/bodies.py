@@ -41,7 +41,7 @@ _LEVEL_RULES = [
     (r"\bthi tran\b", "thị trấn"),
     (r"\b(thi uy|thi xa)\b", "thị xã"),
     (r"\b(huyen uy|huyen)\b", "huyện"),
-    (r"\b(quan uy)\b|\bquan\b(?! (su|ly|tam|triet|diem|he))", "quận"),
+    (r"\b(quan uy)\b|(?<!co )\bquan\b(?! (su|ly|tam|triet|diem|he))", "quận"),  # `cơ quan`: an agency
     (r"\b(thanh uy|thanh pho)\b", "thành phố"),
     (r"\b(tinh uy|tinh)\b", "tỉnh"),
     (r"\b(dang uy|dang bo|chi bo)\b", "cơ sở"),
@@ -60,13 +60,15 @@ def expand_abbreviations(name: str) -> str:
     return " ".join(words)
 
 
-def _same_words(words: list[str], folded: list[str], key: list[str], canon: list[str]) -> bool:
+def _same_words(words: list[str], folded: list[str], key: list[str], canon: list[str], marked: bool) -> bool:
     """Words equal to a phrase: with their diacritics when they have any (`Quản` is not
-    `quận`), by the folded form when typed without (`UBND huyen`). A phrase of three
-    words or more may have one word's marks misread (OCR: `ỦY BẠN NHÂN DÂN`)."""
+    `quận`), by the folded form when typed without (`UBND huyen`); but in a name
+    written with diacritics (`marked`), a word without them is that word (`CƠ QUAN`
+    is not `cơ quận`). A phrase of three words or more may have one word's marks
+    misread (OCR: `ỦY BẠN NHÂN DÂN`)."""
     if folded != key:
         return False
-    misread = sum(1 for w, c in zip(words, canon) if w.lower() != c.lower() and has_diacritics(w))
+    misread = sum(1 for w, c in zip(words, canon) if w.lower() != c.lower() and (marked or has_diacritics(w)))
     return misread == 0 or (misread == 1 and len(key) >= 3)
 
 
@@ -77,6 +79,7 @@ def canonical_body(name: str) -> str:
     if not name:
         return ""
     shouting = name.isupper()
+    marked = has_diacritics(name)
     words = expand_abbreviations(name).split()
     folded = [fold(w) for w in words]
     out: list[str] = []
@@ -84,7 +87,7 @@ def canonical_body(name: str) -> str:
     place_mode = False
     while i < len(words):
         for key, canon in _PHRASES:
-            if _same_words(words[i:i + len(key)], folded[i:i + len(key)], key, canon) and \
+            if _same_words(words[i:i + len(key)], folded[i:i + len(key)], key, canon, marked) and \
                     (shouting or words[i][:1].isupper()):
                 out.extend(canon)
                 i += len(key)

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from . import dates
-from .bodies import body_level, canonical_addressee, canonical_body, place_name
+from .bodies import body_level, canonical_addressee, canonical_body, expand_abbreviations, place_name
 from .model import Deadline, Item, Notice, Person, Signer
 from .facet_rules import names_a_body
 from .normalize import fold, normalize
@@ -40,10 +40,12 @@ _STAMP = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\s+\d{1,2}:\d{2}(:\d{2})?(\s*
                     r"^(ky boi|nguoi ky|co quan|ngay ky|thoi gian ky|email|chuc vu)\s*:", re.IGNORECASE)
 _NUMBER = re.compile(r"\bso\s*[:.]?\s*(\d+\s*[-/]\s*[a-z][a-z0-9]*(?:\s*[-/.]\s*[a-z0-9]+)*)")
 _PLACE_DATE = re.compile(r"^([^,]{2,40}),\s*ngay\b")
+_SUBJECT_LINE = re.compile(r"^\s*v/v\b")
 _SEPARATOR = re.compile(r"^[-–—_=*.\s]{1,}$")
 
 _SECTION = re.compile(r"^([IVX]{1,5})\s*[.)/]\s*(\S.*)$")
 _NUMBERED = re.compile(r"^(\d{1,2})\s*[.)](?![\d/])\s*(\S.*)$")
+_ARTICLE = re.compile(r"^(Điều\s+(\d{1,2}))\s*[.:]\s*(\S.*)$")  # a resolution's or decision's articles
 _SUB_NUMBERED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?\s+(\S.*)$")
 _LETTERED = re.compile(r"^([a-zđ])\s*\)\s*(\S.*)$")
 _BULLET = re.compile(r"^([-+•–*·])\s*(\S.*)$")
@@ -164,7 +166,8 @@ def split_notices(lines: list[str]) -> list[list[str]]:
     chunks: list[list[str]] = [[]]
     seen_title = seen_body = False
     for i, line in enumerate(lines):
-        starts_header = _is_header_start(line) and not (chunks[-1] and _is_header_start(chunks[-1][-1]))
+        starts_header = _is_header_start(line) and not (chunks[-1] and _is_header_start(chunks[-1][-1])) \
+            and _heads_a_document(lines, i)
         is_title = _title_match(line) is not None
         if seen_title and seen_body and (starts_header or is_title):
             chunks.append([])
@@ -175,6 +178,19 @@ def split_notices(lines: list[str]) -> list[list[str]]:
             seen_body = True
         chunks[-1].append(line)
     return [c for c in chunks if any(l.strip() for l in c)]
+
+
+def _heads_a_document(lines: list[str], start: int) -> bool:
+    """A body's name in capitals opens a new document only as part of a header: the
+    motto, a `Số` number, a place-date line or a title follows within a few lines
+    (`HỘI ĐỒNG NHÂN DÂN XÃ …` / `KHÓA XII, KỲ HỌP THỨ 9` inside a resolution does not)."""
+    for line in lines[start:start + 6]:
+        for cell in line.split("\t"):
+            folded = fold(cell.strip())
+            if _MOTTO.match(folded) or _is_motto_part(folded) or _NUMBER.match(folded) \
+                    or _PLACE_DATE.match(folded) or _title_match(cell):
+                return True
+    return False
 
 
 def parse(text: str) -> list[Notice]:
@@ -206,6 +222,8 @@ def _parse_notice(lines: list[str]) -> Notice:
     if not doc_type and number:
         code = fold(re.split(r"[-/]", number)[1]) if re.search(r"[-/]", number) else ""
         doc_type = TYPE_CODES.get(code, "")
+    if not doc_type and any(_SUBJECT_LINE.match(fold(line)) for line in lines[:15]):
+        doc_type = "công văn"  # an official letter: no title, its subject after `V/v`
     recipients, signer = _signature(tail)
     issuer = _header_issuer(header_cells) or _title_issuer(title)
     issuer = _signing_committee(issuer, signer) or issuer
@@ -345,6 +363,8 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[_Block], list[str]]:
 def _classify(line: str, folded: str, has_numbers: bool) -> tuple[str, int | None, str, str]:
     if m := _SECTION.match(line):
         return "section", None, m.group(1), m.group(2)
+    if m := _ARTICLE.match(line):
+        return "item", int(m.group(2)), m.group(1), m.group(3)
     if m := _SUB_NUMBERED.match(line):
         return "sub", None, "", line
     if m := _NUMBERED.match(line):
@@ -393,8 +413,20 @@ def _header_issuer(cells: list[str]) -> str:
         place = place_name(canonical_body(names[-2]))  # ĐẢNG BỘ TỈNH LÀO CAI / TỈNH ỦY: Tỉnh ủy Lào Cai
         return f"{names[-1]} {place}" if place else names[-1]
     if len(names) > 1 and not body_level(names[-1]) and not place_name(canonical_body(names[-1])):
-        return f"{names[-1]} {names[-2]}"
+        return _unit_of(names[-1], names[-2])
     return names[-1]
+
+
+def _unit_of(unit: str, parent: str) -> str:
+    """A unit's full name: `VĂN PHÒNG` under `UBND TỈNH ĐỒNG NAI` is the office of that
+    body; a unit whose name already ends with its parent's body (`VĂN PHÒNG HĐND VÀ
+    UBND` under `UBND HUYỆN ĐẠI LỘC`) takes only the parent's place."""
+    own = " " + fold(expand_abbreviations(unit)).lower()
+    words = parent.split()
+    for k in range(len(words) - 1, 0, -1):
+        if own.endswith(" " + fold(expand_abbreviations(" ".join(words[:k]))).lower()):
+            return f"{unit} {' '.join(words[k:])}"
+    return f"{unit} {parent}"
 
 
 _COMMITTEE_ALONE = re.compile(r"^(tinh uy|thanh uy|thi uy|huyen uy|quan uy|dang uy)$")

@@ -187,3 +187,69 @@ def test_labelled_fields_on_the_tuning_and_held_out_sets():
     assert tuning["share"] == 1.0 and tuning["facet_problems"] == []
     assert held_out["share"] >= 0.95 and held_out["facet_problems"] == [], held_out["errors"]
     assert held_out["fields"] >= 100
+
+
+# What the second held-out set (bench/eval/heldout2) found, written as small texts.
+@pytest.mark.parametrize("name, canonical, level", [
+    ("ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH", "Đảng ủy khối các cơ quan tỉnh", "tỉnh"),  # `CƠ QUAN` is an agency
+    ("UBND QUẬN BA ĐÌNH", "Ủy ban nhân dân quận Ba Đình", "quận"),
+    ("UBND quan Ba Dinh", "Ủy ban nhân dân quan Ba Dinh", "quận"),  # typed without diacritics: may be `quận`
+])
+def test_quan_is_a_district_only_where_written_so(name, canonical, level):
+    from indexer.bodies import body_level, canonical_body
+    assert canonical_body(name) == canonical
+    assert body_level(canonical_body(name)) == level
+
+
+def test_an_office_named_after_its_parent_body_takes_only_the_parents_place():
+    header = ("UBND HUYỆN ĐẠI LỘC                     CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+              "VĂN PHÒNG HĐND VÀ UBND                       Độc lập - Tự do - Hạnh phúc\n"
+              "Số: 96/TB-VP                           Đại Lộc, ngày 26 tháng 9 năm 2024\n")
+    notice = one(header + BODY.format(opening=OPENING))
+    assert notice.issuer_canonical == "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện Đại Lộc"
+    office = one(STATE_HEADER.replace("HUYỆN ĐỨC LINH", "HUYỆN ĐỨC LINH\nVĂN PHÒNG") + BODY.format(opening=OPENING))
+    assert office.issuer_canonical == "Văn phòng Ủy ban nhân dân huyện Đức Linh"
+
+
+def test_an_official_letter_is_known_by_its_subject_line():
+    text = ("ỦY BAN NHÂN DÂN                       CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "HUYỆN HOÀI ĐỨC                        Độc lập - Tự do - Hạnh phúc\n\n"
+            "Số: 1876/UBND-TNMT                    Hoài Đức, ngày 09 tháng 8 năm 2023\n"
+            "V/v tăng cường quản lý đất đai\n\n"
+            "Kính gửi: Ủy ban nhân dân các xã, thị trấn.\n\n"
+            "1. Kiểm tra, xử lý dứt điểm các trường hợp vi phạm trật tự xây dựng.\n"
+            "2. Báo cáo kết quả trước ngày 25 hằng tháng.\n")
+    notice = one(text)
+    assert notice.doc_type == "công văn" and notice.number == "1876/UBND-TNMT" and len(notice.items) == 2
+
+
+RESOLUTION = """HỘI ĐỒNG NHÂN DÂN              CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+XÃ TÂN PHÚ TRUNG                     Độc lập - Tự do - Hạnh phúc
+
+Số: 15/NQ-HĐND                   Tân Phú Trung, ngày 20 tháng 12 năm 2023
+
+NGHỊ QUYẾT
+Về nhiệm vụ phát triển kinh tế - xã hội năm 2024
+
+HỘI ĐỒNG NHÂN DÂN XÃ TÂN PHÚ TRUNG
+KHÓA XII, KỲ HỌP THỨ 9
+
+Xét Báo cáo số 210/BC-UBND ngày 05 tháng 12 năm 2023 của Ủy ban nhân dân xã,
+
+QUYẾT NGHỊ:
+
+Điều 1. Thông qua các chỉ tiêu chủ yếu năm 2024.
+Điều 2. Giao Ủy ban nhân dân xã tổ chức thực hiện Nghị quyết.
+Điều 3. Nghị quyết này có hiệu lực từ ngày thông qua./.
+
+Nơi nhận:                              CHỦ TỊCH
+- UBND huyện;
+- Lưu: VT.                             Lê Văn Tám
+"""
+
+
+def test_a_body_named_in_capitals_inside_a_resolution_is_not_a_new_notice():
+    notice = one(RESOLUTION)
+    assert notice.doc_type == "nghị quyết" and notice.signer.name == "Lê Văn Tám"
+    assert [i.label for i in notice.items] == ["Điều 1", "Điều 2", "Điều 3"]
+    assert notice.items[1].text.startswith("Giao Ủy ban nhân dân xã")
