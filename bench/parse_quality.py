@@ -13,8 +13,9 @@ Four sets:
   run on it: 0.92 at its first run; its errors were then fixed, so no longer
   independent either;
 - held-out 3: bench/eval/heldout3/, written after those fixes and committed before
-  the parser was run on it. Never tune on it (once its errors are seen and fixed,
-  write a fourth set).
+  the parser was run on it: 0.95 (105/110) at its first run, all five errors in one
+  decision; those were then fixed, so the next honest measure is a fourth set,
+  written before the parser is run on it.
 A file's notice count is one field; then every labelled field of every notice.
 """
 from __future__ import annotations
@@ -113,7 +114,7 @@ def main() -> None:
                           ("held-out 1 (bench/eval; seen while fixing)", judge(held_out_labels(), HELD_OUT_TEXTS)),
                           ("held-out 2 (bench/eval/heldout2; 0.92 at first run, then fixed)",
                            judge(held_out_labels(HELD_OUT_2 / "fields.json"), HELD_OUT_2)),
-                          ("held-out 3 (bench/eval/heldout3, never run before commit)",
+                          ("held-out 3 (bench/eval/heldout3; 0.95 at first run, then fixed)",
                            judge(held_out_labels(HELD_OUT_3 / "fields.json"), HELD_OUT_3))):
         print(f"{label}: {result['right']}/{result['fields']} fields right ({result['share']:.2f}); "
               f"{len(result['facet_problems'])} facet problems")

@@ -41,6 +41,7 @@ _STAMP = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\s+\d{1,2}:\d{2}(:\d{2})?(\s*
 _NUMBER = re.compile(r"\bso\s*[:.]?\s*(\d+\s*[-/]\s*[a-z][a-z0-9]*(?:\s*[-/.]\s*[a-z0-9]+)*)")
 _PLACE_DATE = re.compile(r"^([^,]{2,40}),\s*ngay\b")
 _SUBJECT_LINE = re.compile(r"^\s*v/v\b")
+_LEGAL_BASIS = re.compile(r"^\s*(can cu|xet|theo de nghi)\b")  # what a decision rests on: cited, not met
 _SEPARATOR = re.compile(r"^[-–—_=*.\s]{1,}$")
 
 _SECTION = re.compile(r"^([IVX]{1,5})\s*[.)/]\s*(\S.*)$")
@@ -155,7 +156,8 @@ def _is_motto_part(folded: str) -> bool:
 def _title_match(line: str) -> re.Match | None:
     cell = _first_cell(line).strip()
     match = _TITLE_LINE.match(fold(cell))
-    if match and _is_upper(cell[: match.end(1)]) and (not match.group(2) or _is_upper(cell) or len(cell) < 80):
+    if match and _is_upper(cell[: match.end(1)]) and (not match.group(2) or _is_upper(cell) or len(cell) < 80) \
+            and match.group(2).strip() != ":":  # `QUYẾT ĐỊNH:` before a decision's articles
         return match
     return None
 
@@ -229,7 +231,8 @@ def _parse_notice(lines: list[str]) -> Notice:
     issuer = _signing_committee(issuer, signer) or issuer
     locality, issue_date, date_incomplete = _place_date(header_cells)
     opening_text = " ".join(opening)
-    meeting_date = _meeting_date(opening_text) or _meeting_date(title)
+    meeting_date = _meeting_date(" ".join(l for l in opening if not _LEGAL_BASIS.match(fold(l)))) \
+        or _meeting_date(title)
     lead = _lead_sentence(opening_text) if not header_cells and not doc_type else None
     if lead:  # a news page reproducing a document: its lead sentence names it
         doc_type, number, issuer = lead.doc_type, number or lead.number, issuer or lead.issuer

@@ -253,3 +253,13 @@ def test_a_body_named_in_capitals_inside_a_resolution_is_not_a_new_notice():
     assert notice.doc_type == "nghị quyết" and notice.signer.name == "Lê Văn Tám"
     assert [i.label for i in notice.items] == ["Điều 1", "Điều 2", "Điều 3"]
     assert notice.items[1].text.startswith("Giao Ủy ban nhân dân xã")
+
+
+def test_a_decisions_enacting_formula_and_legal_basis_are_not_a_title_or_a_meeting():
+    text = RESOLUTION.replace("NGHỊ QUYẾT\n", "QUYẾT ĐỊNH\n").replace("Số: 15/NQ-HĐND", "Số: 642/QĐ-UBND") \
+        .replace("QUYẾT NGHỊ:", "QUYẾT ĐỊNH:") \
+        .replace("Xét Báo cáo số 210/BC-UBND", "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;\n"
+                                           "Xét Báo cáo số 210/BC-UBND")
+    notice = one(text)
+    assert notice.doc_type == "quyết định" and notice.meeting_date is None
+    assert len(notice.items) == 3 and notice.signer.name == "Lê Văn Tám"
