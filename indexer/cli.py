@@ -363,9 +363,12 @@ def serve_command(host, port, threads, data, taxonomy):
     from waitress import serve
 
     from search_web import create_app
+
+    from .process import return_freed_memory
     problem = _cannot_listen(host, port)
     if problem:
         _fail(f"cannot listen on {host}:{port}: {problem} (choose another with --port)", 2)
+    return_freed_memory()
     app = create_app({"DATA_DIR": str(data), "TOPICS": str(taxonomy) if taxonomy else None})
     click.echo(f"ketluan: serving {data} on http://{host}:{port}/  (Ctrl-C to stop)")
     try:

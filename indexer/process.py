@@ -1,4 +1,5 @@
-"""Child processes (parsing workers, whoosh's sub-writers) that end with their parent."""
+"""Process setup: child processes (parsing workers, whoosh's sub-writers) that end with
+their parent, and a server's heap that gives freed memory back."""
 from __future__ import annotations
 
 import multiprocessing
@@ -19,3 +20,19 @@ def init_child() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None and os.getppid() != parent.pid:
         os._exit(1)  # the parent died before the line above took effect
+
+
+def return_freed_memory() -> None:
+    """For the long-lived server, whose threads allocate large numpy arrays (a score or
+    a mask per document: 1–4 MB each at 100,000 notices). glibc would give each thread
+    a heap of its own and, once a large array has been freed, serve the next ones from
+    those heaps rather than map them, so freed memory stayed in the process: 1.6 GB
+    against 0.65 GB for the same queries at 100,000 notices. Fixed thresholds instead:
+    blocks over 128 KB are mapped and unmapped, two heaps at most."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc
+    for option, value in ((-8, 2), (-3, 128 * 1024), (-1, 128 * 1024)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
+        libc.mallopt(option, value)  # M_TRIM_THRESHOLD

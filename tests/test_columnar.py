@@ -92,6 +92,29 @@ def test_columns_and_keywords_are_whooshs(index):
     assert date_key(dt.date(2021, 7, 8)) == date_key(dt.datetime(2021, 7, 8))
 
 
+def test_columns_read_at_once_are_whooshs_per_document(index):
+    """column_values reads a numeric column's bytes in one go (whoosh's private layout);
+    whoosh's reader, one document at a time, must agree, defaults after the last value
+    included."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+    from whoosh.columns import NumericColumn
+
+    from indexer.index.columnar import column_values
+    checked = 0
+    with index.reading() as searcher:
+        for sub, _ in searcher.leaf_searchers():
+            reader = sub.reader()
+            n = reader.doc_count_all()
+            columns = [reader._perdoc._cached_reader(f"_{f}_len", LENGTHS_COLUMN) for f in ("folded", "exact")]
+            columns += [reader.column_reader(f, translate=False) for f in ("date", "deadline", "year")]
+            for column in columns:
+                assert isinstance(column, NumericColumn.Reader)  # the layout read at once
+                values = column_values(column, n, np.uint64)
+                assert values.tolist() == [column[i] for i in range(n)]
+                checked += 1
+    assert checked >= 15
+
+
 def test_phrase_matches_are_whooshs(index):
     snap = index.snapshot()
     every = np.nonzero(snap.live)[0]
