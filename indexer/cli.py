@@ -360,6 +360,8 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
 @topics_option
 def serve_command(host, port, threads, data, taxonomy):
     """Serve the search site and JSON API (waitress, a thread per request up to --threads)."""
+    import threading
+
     from waitress import serve
 
     from search_web import create_app
@@ -370,6 +372,7 @@ def serve_command(host, port, threads, data, taxonomy):
         _fail(f"cannot listen on {host}:{port}: {problem} (choose another with --port)", 2)
     return_freed_memory()
     app = create_app({"DATA_DIR": str(data), "TOPICS": str(taxonomy) if taxonomy else None})
+    threading.Thread(target=app.extensions["ketluan"].warm_up, name="warm-up", daemon=True).start()
     click.echo(f"ketluan: serving {data} on http://{host}:{port}/  (Ctrl-C to stop)")
     try:
         serve(app, host=host, port=port, threads=threads, ident="ketluan")

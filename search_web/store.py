@@ -56,6 +56,14 @@ class Store:
     def search(self, request: core.SearchRequest) -> core.SearchResult:
         return core.search(self.index, request)
 
+    def warm_up(self) -> None:
+        """core.warm_up, for a server that has just started; an index that is missing,
+        outdated or unreadable is left for the first request to report."""
+        try:
+            core.warm_up(self.index)
+        except Exception:  # noqa: BLE001 - the requests that follow say what is wrong
+            pass
+
     def archive(self) -> Archive:
         return Archive(self.data_dir)
 

@@ -277,3 +277,15 @@ def test_a_notice_with_copies_shows_once_and_lists_them(client):
     assert api(client, f"/api/notices/{copy_id}")["copy_of"] == hits[0]["notice_id"]
     rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=so:123-TB/TU").data.decode("utf-8")[1:])))
     assert len(rows) == 2 and rows[0][-1] == "copies" and rows[1][-1].endswith("043_text_layer.pdf")
+
+
+def test_a_started_server_reads_its_tables_before_the_first_search(corpus_archive, tmp_path):
+    """ketluan serve warms the index in the background: lengths, columns and facet
+    tables are read before anyone searches; with no index there is nothing to warm
+    and nothing fails."""
+    from search_web.store import Store
+    store = Store(corpus_archive)
+    store.warm_up()
+    tables = store.index.snapshot()._tables
+    assert ("lengths", "folded") in tables and ("column", "date") in tables and ("keyword", "issuer") in tables
+    Store(tmp_path / "empty").warm_up()
