@@ -60,15 +60,21 @@ def expand_abbreviations(name: str) -> str:
     return " ".join(words)
 
 
+# Words that are other words without their diacritics, even in a body's name: in a name
+# written with diacritics, `QUAN` is `quan` (`CƠ QUAN`), not the level `quận`.
+_PLAIN_WORDS = frozenset({"quan"})
+
+
 def _same_words(words: list[str], folded: list[str], key: list[str], canon: list[str], marked: bool) -> bool:
     """Words equal to a phrase: with their diacritics when they have any (`Quản` is not
-    `quận`), by the folded form when typed without (`UBND huyen`); but in a name
-    written with diacritics (`marked`), a word without them is that word (`CƠ QUAN`
-    is not `cơ quận`). A phrase of three words or more may have one word's marks
+    `quận`), by the folded form when typed without (`UBND huyen`, and OCR's `HUYEN` in
+    a header that kept its other marks), but for `_PLAIN_WORDS` in a name written with
+    diacritics (`marked`). A phrase of three words or more may have one word's marks
     misread (OCR: `ỦY BẠN NHÂN DÂN`)."""
     if folded != key:
         return False
-    misread = sum(1 for w, c in zip(words, canon) if w.lower() != c.lower() and (marked or has_diacritics(w)))
+    misread = sum(1 for w, f, c in zip(words, folded, canon) if w.lower() != c.lower()
+                  and (has_diacritics(w) or marked and f.lower() in _PLAIN_WORDS))
     return misread == 0 or (misread == 1 and len(key) >= 3)
 
 

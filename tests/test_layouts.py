@@ -194,6 +194,7 @@ def test_labelled_fields_on_the_tuning_and_held_out_sets():
     ("ĐẢNG ỦY KHỐI CÁC CƠ QUAN TỈNH", "Đảng ủy khối các cơ quan tỉnh", "tỉnh"),  # `CƠ QUAN` is an agency
     ("UBND QUẬN BA ĐÌNH", "Ủy ban nhân dân quận Ba Đình", "quận"),
     ("UBND quan Ba Dinh", "Ủy ban nhân dân quan Ba Dinh", "quận"),  # typed without diacritics: may be `quận`
+    ("ỦY BAN NHÂN DÂN HUYEN CỦ CHI", "Ủy ban nhân dân huyện Củ Chi", "huyện"),  # OCR lost one word's marks
 ])
 def test_quan_is_a_district_only_where_written_so(name, canonical, level):
     from indexer.bodies import body_level, canonical_body
