@@ -31,8 +31,8 @@ def return_freed_memory() -> None:
     blocks over 128 KB are mapped and unmapped, two heaps at most."""
     try:
         import ctypes
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
         return  # not glibc
     for option, value in ((-8, 2), (-3, 128 * 1024), (-1, 128 * 1024)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
-        libc.mallopt(option, value)  # M_TRIM_THRESHOLD
+        mallopt(option, value)  # M_TRIM_THRESHOLD
