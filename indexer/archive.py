@@ -356,11 +356,12 @@ class Archive:
         those sharing a band of its signature that is not boilerplate
         (`copies.Candidates`), and those of its number."""
         columns = ", ".join("f." + c for c in self._FACTS.split(", "))
+        alike_of = self._copy_candidates().of
         for nid, facts in notices.items():
             if not facts.signature:
                 continue
             params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
-            alike = self._copy_candidates().of(nid, facts)
+            alike = alike_of(nid, facts)
             candidates = []
             if alike:
                 candidates += self.db.execute(

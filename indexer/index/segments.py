@@ -26,6 +26,7 @@ import sys
 from array import array
 from pickle import dumps
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_uint
@@ -33,6 +34,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from ..process import init_child
+from .columnar import column_values
 
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
@@ -362,7 +364,7 @@ def _field_lengths(lengths, fieldname: str) -> list[int] | None:
     column = lengths._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return None
-    return [byte_to_length(b) if b else 0 for b in (column[d] for d in range(lengths.doc_count_all()))]
+    return [byte_to_length(b) if b else 0 for b in column_values(column, lengths.doc_count_all(), np.uint8).tolist()]
 
 
 class FastMpWriter(_TermPoolWriting, MpWriter):
