@@ -7,8 +7,11 @@ from whoosh.writing import SegmentWriter
 from conftest import CORPUS, ROOT
 from indexer.archive import Archive
 from indexer.ingest import ingest
-from indexer.index import FAST_ANALYZERS, Index, documents, make_schema, merge_when_many
+from indexer.index import COUNTED, FAST_ANALYZERS, UNSTORED, Index, documents, make_schema, merge_when_many
+from indexer.index.poststore import open_store
 from indexer.index.segments import FastMpWriter, FastSegmentWriter
+
+FAST = dict(analyzers=FAST_ANALYZERS, counted=COUNTED, unstored=UNSTORED)
 
 VALUES = [
     "", " ", "Giải phóng mặt bằng dự án Quốc lộ 1A",
@@ -17,7 +20,6 @@ VALUES = [
     "Hoà hòa HOÀ", "Ho\u0300a thuy\u0309",  # NFD: combining marks are not word characters
     "İstanbul ǅemal ß ﬁ", "a, ,b,,c , a", "Ủy ban nhân dân,Huyện ủy,ủy ban nhân dân",
     "447/tb-vpcp,447,tb,vpcp", " ".join(["lặp"] * 300),
-    "giai phong|giải phóng,mat bang|mặt bằng,giai phong|giải phóng",
 ]
 
 
@@ -94,14 +96,19 @@ def build(ix, writer, docs, halves: bool = False):
     for n, part in enumerate(parts):
         w = writer(ix)
         for doc in part:
-            w.add_document(**doc)
+            w.add_document(**(doc if isinstance(w, FastSegmentWriter) else whoosh_fields(doc)))
         w.commit(merge=False)
+
+
+def whoosh_fields(doc: dict) -> dict:
+    """A document without the fields only our writer counts (whoosh has no such fields)."""
+    return {k: v for k, v in doc.items() if k not in COUNTED}
 
 
 @pytest.mark.parametrize("limit", [10**9, 20_000], ids=["in memory", "spilled to runs"])
 def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, plain_contents, limit):
     fast = Index(tmp_path / "fast")
-    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, limit_postings=limit)
+    writer = FastSegmentWriter(fast.ix, limit_postings=limit, **FAST)
     for doc in corpus_documents:
         writer.add_document(**doc)
     if limit < 10**9:
@@ -118,7 +125,7 @@ def test_merging_segments_gives_the_same_index(tmp_path, corpus_documents, monke
     monkeypatch.setattr(index_module, "MERGE_AT_ONCE", 2)
     contents = []
     for name, make in (("whoosh", lambda ix: SegmentWriter(ix)),
-                       ("fast", lambda ix: FastSegmentWriter(ix, analyzers=FAST_ANALYZERS, limit_postings=20_000))):
+                       ("fast", lambda ix: FastSegmentWriter(ix, limit_postings=20_000, **FAST))):
         ix = Index(tmp_path / name).ix
         build(ix, make, corpus_documents, halves=True)
         writer = make(ix)
@@ -142,8 +149,8 @@ def by_id(ix) -> dict:
 @pytest.mark.parametrize("max_docs", [None, 400])
 def test_several_processes_index_every_document(tmp_path, corpus_documents, plain_by_id, max_docs):
     fast = Index(tmp_path / "fast")
-    writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, analyzers=FAST_ANALYZERS,
-                          limit_postings=20_000, max_segment_docs=max_docs)
+    writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, limit_postings=20_000,
+                          max_segment_docs=max_docs, **FAST)
     for doc in corpus_documents:
         writer.add_document(**doc)
     writer.commit(merge=False)
@@ -158,7 +165,7 @@ def test_several_processes_index_every_document(tmp_path, corpus_documents, plai
 
 def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents, plain_by_id):
     fast = Index(tmp_path / "fast")
-    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, max_segment_docs=500)
+    writer = FastSegmentWriter(fast.ix, max_segment_docs=500, **FAST)
     for doc in corpus_documents:
         writer.add_document(**doc)
     writer.commit()
@@ -171,7 +178,7 @@ def test_a_new_segment_begins_only_at_a_notice(tmp_path, corpus_documents):
     an item's notice by that)."""
     from indexer.index import GROUP_START
     fast = Index(tmp_path / "fast")
-    writer = FastSegmentWriter(fast.ix, analyzers=FAST_ANALYZERS, max_segment_docs=500, group_start=GROUP_START)
+    writer = FastSegmentWriter(fast.ix, max_segment_docs=500, group_start=GROUP_START, **FAST)
     for doc in corpus_documents:
         writer.add_document(**doc)
     writer.commit()
@@ -187,3 +194,94 @@ def test_position_values_match_whoosh_and_the_shared_table_stays_small():
     for positions in ([0], [7], [3, 9, 40], [10**6], [5, 10**6]):
         assert segments.positions_value(positions) == Positions().encode(positions)
     assert 10**6 not in segments._ONE_POSITION
+
+
+def assert_store_is_whooshs(ix) -> None:
+    """Every segment's posting store holds exactly whoosh's postings of each term (the
+    fast search path reads them there), and nothing of the unstored fields."""
+    reader = ix.reader()
+    try:
+        for sub, _ in reader.leaf_readers():
+            store = open_store(ix.storage.folder, sub._segment, sub._storage)
+            assert store is not None
+            for (fieldname, text), (postings, *_) in every_posting(sub).items():
+                ids, tf = store.postings(fieldname, text)
+                if fieldname in UNSTORED:
+                    assert not len(ids)
+                    continue
+                assert ids.tolist() == [d for d, _, _ in postings], (fieldname, text)
+                assert tf.tolist() == [w for _, w, _ in postings], (fieldname, text)
+            assert not len(store.postings("folded", "khongcotunaynhe")[0])
+            store.close()
+    finally:
+        reader.close()
+
+
+def expected_counts(docs) -> dict:
+    counts: dict = {}
+    for doc in docs:
+        for key, form in doc.get("spelling", ()):
+            counts.setdefault(key, {}).setdefault(form, 0)
+            counts[key][form] += 1
+    return counts
+
+
+def stored_counts(ix, keys) -> dict:
+    reader = ix.reader()
+    out: dict = {}
+    try:
+        for sub, _ in reader.leaf_readers():
+            store = open_store(ix.storage.folder, sub._segment, sub._storage)
+            for key in keys:
+                for form, n in store.counts("spelling", key).items():
+                    out.setdefault(key, {}).setdefault(form, 0)
+                    out[key][form] += n
+            store.close()
+    finally:
+        reader.close()
+    return out
+
+
+@pytest.mark.parametrize("how", ["one process, spilled", "two processes", "merged"])
+def test_the_posting_store_holds_whooshs_postings_and_the_counts(tmp_path, corpus_documents, monkeypatch, how):
+    import indexer.index as index_module
+    ix = Index(tmp_path / "fast").ix
+    if how == "one process, spilled":
+        build(ix, lambda ix: FastSegmentWriter(ix, limit_postings=20_000, max_segment_docs=700, **FAST),
+              corpus_documents)
+    elif how == "two processes":
+        writer = FastMpWriter(ix, procs=2, multisegment=True, batchsize=50, limit_postings=20_000, **FAST)
+        for doc in corpus_documents:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    else:  # two segments merged into one, with deletions: the counts keep every document's
+        monkeypatch.setattr(index_module, "MAX_SEGMENTS", 1)
+        monkeypatch.setattr(index_module, "MERGE_AT_ONCE", 2)
+        build(ix, lambda ix: FastSegmentWriter(ix, **FAST), corpus_documents, halves=True)
+        writer = FastSegmentWriter(ix, **FAST)
+        writer.delete_by_term("kind", "notice")
+        writer.commit(mergetype=merge_when_many)
+        assert len(ix._segments()) == 1
+    assert len(ix._segments()) >= (1 if how == "merged" else 2)
+    assert_store_is_whooshs(ix)
+    expected = expected_counts(corpus_documents)
+    keys = sorted(expected)[::7] + ["giai phong", "khongcotunaynhe"]
+    assert {k: v for k, v in stored_counts(ix, keys).items()} == {k: expected[k] for k in keys if k in expected}
+    assert "giai phong" in expected and expected["giai phong"]
+
+
+def test_a_segment_without_a_store_is_read_through_whoosh(tmp_path, corpus_documents):
+    """An index written by whoosh's own writer (no posting store): the fast path falls
+    back to whoosh's blocks, with the same arrays."""
+    fast, plain = Index(tmp_path / "fast"), Index(tmp_path / "plain")
+    build(fast.ix, lambda ix: FastSegmentWriter(ix, **FAST), corpus_documents)
+    build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
+    a, b = fast.snapshot(), plain.snapshot()
+    assert a.parts[0][0].store is not None and b.parts[0][0].store is None
+    for fieldname, text in (("folded", "giai"), ("exact", "đảng"), ("context_folded", "uy"), ("kind", "notice"),
+                            ("topics", "y-te"), ("folded", "khongcotunaynhe")):
+        for got, want in zip(a.postings(fieldname, text), b.postings(fieldname, text)):
+            assert got.tolist() == want.tolist()
+        if fieldname == "folded":  # the one field with positions
+            docs = a.postings(fieldname, text)[0][::3]
+            assert a.positions(fieldname, text, docs) == b.positions(fieldname, text, docs)

@@ -74,8 +74,11 @@ FAST_ANALYZERS = {
     "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
     "number": KeywordTerms(lowercase=True),
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
-                                         "cites", "spelling")},
+                                         "cites")},
 }
+# Kept in each segment's posting store only, as counts (see poststore.py).
+COUNTED = {"spelling": tuple}
+UNSTORED = ("notice_id",)  # found through whoosh only (replacing a notice deletes by it)
 
 
 def _column_only(field):
@@ -109,7 +112,6 @@ def make_schema() -> Schema:
         year=_column_only(NUMERIC(sortable=True)),
         date=_column_only(DATETIME(sortable=True)),
         deadline=_column_only(DATETIME(sortable=True)),
-        spelling=KEYWORD(commas=True, lowercase=False, scorable=False),
     )
 
 
@@ -166,19 +168,18 @@ _SPELL_CHUNK = re.compile(r"[^\n.,;:!?()\[\]\"“”]+")
 _SPELL_WORD = re.compile(r"[^\W\d_]+")
 
 
-def spelling_terms(text: str) -> str:
-    """The words of a notice and its adjacent pairs, each as `folded|as written`
-    (`giai phong|giải phóng`), once per notice: the statistics "did you mean" uses to
-    put diacritics back on a query typed without them."""
+def spelling_terms(text: str) -> list[tuple[str, str]]:
+    """The words of a notice and its adjacent pairs, each as (folded, as written)
+    (`giai phong`, `giải phóng`), once per notice: the statistics "did you mean" uses
+    to put diacritics back on a query typed without them. They are counted, not
+    indexed: each segment's posting store keeps how many notices write each."""
     words, pairs = set(), set()
     for chunk in _SPELL_CHUNK.findall(text):
         found = _SPELL_WORD.findall(chunk)
         words.update(found)
         pairs.update(zip(found, found[1:]))
     folded = {w: _FOLDED_WORDS.get(w) or _fold_word(w) for w in words}
-    terms = [f"{folded[w]}|{w}" for w in words]
-    terms += [f"{folded[a]} {folded[b]}|{a} {b}" for a, b in pairs]
-    return ",".join(terms)
+    return [(folded[w], w) for w in words] + [(f"{folded[a]} {folded[b]}", f"{a} {b}") for a, b in pairs]
 
 
 _FOLDED_WORDS: dict[str, str] = {}
@@ -194,17 +195,10 @@ def _fold_word(word: str) -> str:
 
 def spelling_counts(snap: Snapshot, folded: str) -> dict[str, int]:
     """How many notices write the (lower-case, folded) word or pair each way (kept
-    with the index generation: the same words come back in query after query)."""
-    def count():
-        prefix = folded + "|"
-        counts = {}
-        with WHOOSH_LOCK:
-            reader = snap.searcher.reader()
-            for term in reader.expand_prefix("spelling", prefix):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                counts[text[len(prefix):]] = reader.doc_frequency("spelling", text)
-        return counts
-    return snap.cached(("spelling", folded), count)
+    with the index generation: the same words come back in query after query). Like
+    whoosh's document frequencies, the counts include notices deleted (replaced)
+    since their segment was written, until a reindex."""
+    return snap.cached(("spelling", folded), lambda: snap.counts("spelling", folded))
 
 
 def close_words(snap: Snapshot, word: str) -> dict[str, int]:
@@ -305,7 +299,7 @@ class Index:
                         searcher = self.ix.searcher()
             if self._snapshot is None or searcher is not self._searcher:
                 self._searcher = searcher
-                self._snapshot = Snapshot(searcher, self._segments, self._postings)
+                self._snapshot = Snapshot(searcher, self._segments, self._postings, str(self.path))
                 current = {a.segid for a, _ in self._snapshot.parts}
                 for segid in [s for s in self._segments if s not in current]:
                     del self._segments[segid]
@@ -332,10 +326,12 @@ class Index:
                 # file each: fewer files to create, and still even shares for each process.
                 writer = (FastMpWriter(self.ix, procs=procs, multisegment=True, batchsize=250,
                                        analyzers=FAST_ANALYZERS, limit_postings=MAX_POSTINGS_PER_PROCESS,
-                                       max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START)
+                                       max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START,
+                                       counted=COUNTED, unstored=UNSTORED)
                           if procs > 1
                           else FastSegmentWriter(self.ix, analyzers=FAST_ANALYZERS, limit_postings=MAX_POSTINGS_SINGLE,
-                                                 max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START))
+                                                 max_segment_docs=MAX_SEGMENT_DOCS, group_start=GROUP_START,
+                                                 counted=COUNTED, unstored=UNSTORED))
                 break
             except LockError:
                 if time.monotonic() > deadline:

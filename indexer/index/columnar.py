@@ -36,6 +36,8 @@ from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 from whoosh.util.numeric import byte_to_length
 
+from .poststore import open_store
+
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of posting arrays kept, all segments together
@@ -96,11 +98,12 @@ def date_key(day) -> int:
     return datetime_to_long(day)
 
 
-def read_postings(reader, fieldname: str, text: str):
+def read_postings(reader, fieldname: str, text: str, decode: bool = True):
     """(document numbers, weights, blocks, posting file) of a term in one segment,
     deleted documents included. `blocks`: for each block of 128 postings, its first
     posting's index, the offset and length of its data and its compression, so that a
-    document's positions can be read later without reading the rest.
+    document's positions can be read later without reading the rest. `decode=False`:
+    the blocks only (no numbers or weights: the posting store has them).
 
     Whoosh's matcher finds the term and checks its header; the posting list is then
     read in one piece and its blocks parsed here (whoosh-reloaded 2.7.5's layout: a
@@ -128,21 +131,24 @@ def read_postings(reader, fieldname: str, text: str):
         stream.seek(at + _BLOCK_LENGTH.size)
         count, _, _, compression, _, _ = load(stream)
         data_at = stream.tell()
-        data = raw[data_at:end]
-        ids, weights, _ = loads(zlib.decompress(data) if compression else data)
         blocks.append((first, start + data_at, end - data_at, compression))
         first += count
         counts.append(count)
-        id_parts.append(np.asarray(ids, np.int64))
-        if weights is None:
-            weight_parts.append(np.ones(count, np.float32))
-        elif isinstance(weights, float):
-            weight_parts.append(np.full(count, weights, np.float32))
-        else:
-            weight_parts.append(np.asarray(weights, np.float32))
+        if decode:
+            data = raw[data_at:end]
+            ids, weights, _ = loads(zlib.decompress(data) if compression else data)
+            id_parts.append(np.asarray(ids, np.int64))
+            if weights is None:
+                weight_parts.append(np.ones(count, np.float32))
+            elif isinstance(weights, float):
+                weight_parts.append(np.full(count, weights, np.float32))
+            else:
+                weight_parts.append(np.asarray(weights, np.float32))
         if length < 0:
             break
         at = end
+    if not decode:
+        return _EMPTY + (np.array(blocks, np.int64), postfile)
     ids = np.concatenate(id_parts)
     if not matcher._byteids:  # each block's ids are deltas from the block's start
         ids = np.cumsum(ids)
@@ -164,10 +170,12 @@ def _block_values(postfile, offset: int, length: int, compression: int) -> tuple
 class SegmentArrays:
     """What the fast path reads from one segment, read once."""
 
-    def __init__(self, reader, postings_cache: ByteLRU):
+    def __init__(self, reader, postings_cache: ByteLRU, folder: str):
         self.reader = reader
         self.n = reader.doc_count_all()
         self.segid = reader._segment.segment_id()
+        # the compact posting store our writer adds to each segment (none: whoosh's blocks)
+        self.store = open_store(folder, reader._segment, reader._storage)
         self._postings = postings_cache
         self._blocks = _BLOCKS
         self._lengths: dict[str, np.ndarray] = {}
@@ -187,14 +195,31 @@ class SegmentArrays:
             return ids, weights, blocks, _Handle(postfile)
         return self._postings.get((self.segid, fieldname, text), read)
 
+    def _block_table(self, fieldname: str, text: str):
+        def read():
+            with WHOOSH_LOCK:
+                _, _, blocks, postfile = read_postings(self.reader, fieldname, text, decode=False)
+            return blocks, _Handle(postfile)
+        return self._postings.get(("blocks", self.segid, fieldname, text), read)
+
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        if self.store is not None:  # a few milliseconds for a million postings: not cached
+            return self.store.postings(fieldname, text)
         ids, weights, _, _ = self._read(fieldname, text)
         return ids, weights
+
+    def counts(self, fieldname: str, key: str) -> dict[str, int]:
+        """A count-only field's {form: documents} for a key (see poststore.py)."""
+        return self.store.counts(fieldname, key) if self.store is not None else {}
 
     def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
         """The positions of a term in each of some (local, sorted) documents: a
         frozenset each, empty where the document does not hold the term."""
-        ids, _, blocks, handle = self._read(fieldname, text)
+        if self.store is not None:
+            ids = self.store.postings(fieldname, text)[0]
+            blocks, handle = self._block_table(fieldname, text) if len(ids) else (_NO_BLOCKS, _Handle(None))
+        else:
+            ids, _, blocks, handle = self._read(fieldname, text)
         out = [_NO_POSITIONS] * len(docnums)
         if not len(ids) or handle.postfile is None:
             return out
@@ -308,7 +333,7 @@ class Snapshot:
     """The segments of one searcher as global arrays (built once per index generation;
     the segments' own arrays are shared between generations)."""
 
-    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU):
+    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str):
         with WHOOSH_LOCK:
             leaves = searcher.reader().leaf_readers()
         self.searcher = searcher
@@ -319,7 +344,7 @@ class Snapshot:
             segid = reader._segment.segment_id()
             arrays = segments.get(segid)
             if arrays is None or arrays.n != reader.doc_count_all():
-                arrays = segments[segid] = SegmentArrays(reader, postings_cache)
+                arrays = segments[segid] = SegmentArrays(reader, postings_cache, folder)
             else:
                 arrays.reader = reader  # the newer reader (same files)
             self.parts.append((arrays, offset))
@@ -370,6 +395,14 @@ class Snapshot:
             return i[keep], w[keep]
         # kept with the generation: a page's matched items ask for the same words again
         return self.cached(("postings", fieldname, text), build)
+
+    def counts(self, fieldname: str, key: str) -> dict[str, int]:
+        """A count-only field's {form: documents} for a key, over every segment."""
+        total: dict[str, int] = {}
+        for arrays, _ in self.parts:
+            for form, n in arrays.counts(fieldname, key).items():
+                total[form] = total.get(form, 0) + n
+        return total
 
     def lengths(self, fieldname: str) -> np.ndarray:
         return self.table(("lengths", fieldname), lambda: self._concat(lambda a: a.lengths(fieldname), np.float32))

@@ -35,6 +35,7 @@ from whoosh.writing import SegmentWriter
 
 from ..process import init_child
 from .columnar import column_values
+from .poststore import EXTENSION, PostingStoreWriter, open_store
 
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
@@ -229,20 +230,64 @@ def _numbered(source, n: int):
 
 
 class _TermPoolWriting:
-    """The commit half: a TermPool instead of whoosh's PostingPool, written term by term."""
+    """The commit half: a TermPool instead of whoosh's PostingPool, written term by
+    term, and each segment's compact posting store (`poststore.py`) beside it.
 
-    def _use_term_pool(self, limit: int) -> None:
+    `counted`: fields outside the schema whose values are only counted per segment
+    (field → function giving a document's value's `(key, form)` pairs): the store
+    keeps, per key, how many documents hold each form (the "did you mean"
+    statistics). `unstored`: schema fields left out of the store (nothing searches
+    their postings through it)."""
+
+    def _use_term_pool(self, limit: int, counted: dict | None = None, unstored=()) -> None:
         self.pool.cleanup()
         self.pool = TermPool(self._tempstorage, limit)
+        self.counted = dict(counted or {})
+        self.unstored = frozenset(unstored)
+        self._reset_counts()
+
+    def _reset_counts(self) -> None:
+        self.counts: dict[str, dict[str, dict[str, int]]] = {name: {} for name in self.counted}
+
+    def _count(self, fieldname: str, pairs) -> None:
+        table = self.counts[fieldname]
+        for key, form in pairs:
+            forms = table.get(key)
+            if forms is None:
+                forms = table[key] = {}
+            forms[form] = forms.get(form, 0) + 1
 
     def _flush_segment(self):
         self.perdocwriter.close()
         lengths = self.per_document_reader()
+        store = PostingStoreWriter(self.get_segment().create_file(self.storage, EXTENSION))
         try:
-            write_terms(self.fieldwriter, self.schema, lengths, self.pool.terms())
+            write_terms(self.fieldwriter, self.schema, lengths, self.pool.terms(), store, self.unstored)
+            for fieldname, table in self.counts.items():
+                for key in sorted(table):
+                    store.add_counts(fieldname, key, table[key])
         finally:
             lengths.close()
+            store.close()
         self.fieldwriter.close()
+
+    def add_postings_to_pool(self, reader, startdoc, docmap):
+        """A merged segment's postings, and its counts (of every document it held: a
+        count cannot tell which documents were deleted since)."""
+        super().add_postings_to_pool(reader, startdoc, docmap)
+        if not self.counted:
+            return
+        store = open_store(self.storage.folder, reader._segment, reader._storage)
+        if store is None:
+            return
+        try:
+            for fieldname, table in self.counts.items():
+                for key, forms in store.all_counts(fieldname):
+                    mine = table.setdefault(key, {})
+                    for form, n in forms.items():
+                        mine[form] = mine.get(form, 0) + n
+        finally:
+            store.close()
 
 
 class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
@@ -252,9 +297,10 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
     fields, `_boost`/`_stored_*` keys (ignored, like every key starting with `_`)."""
 
     def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 4_000_000,
-                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None, **kwargs):
+                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None,
+                 counted: dict | None = None, unstored=(), **kwargs):
         super().__init__(ix, **kwargs)
-        self._use_term_pool(limit_postings)
+        self._use_term_pool(limit_postings, counted, unstored)
         self.analyzers = analyzers or {}
         # Past this many documents the segment is finished and a new one begun; all are
         # committed together. (whoosh assembles a segment's columns in memory when it
@@ -283,6 +329,9 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
             for fieldname in sorted(fields):
                 value = fields[fieldname]
                 if value is None or fieldname.startswith("_"):
+                    continue
+                if fieldname in self.counted:
+                    self._count(fieldname, self.counted[fieldname](value))
                     continue
                 field = schema[fieldname]
                 length = 0
@@ -313,6 +362,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self.perdocwriter = codec.per_document_writer(self.storage, self.newsegment)
         self.fieldwriter = codec.field_writer(self.storage, self.newsegment)
         self.pool = TermPool(self._tempstorage, limit)
+        self._reset_counts()
         self._added = False
 
     def all_segments(self) -> list:
@@ -329,12 +379,16 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self._finish()
 
 
-def write_terms(fieldwriter, schema, lengths, terms) -> None:
+def write_terms(fieldwriter, schema, lengths, terms, store: PostingStoreWriter | None = None,
+                unstored=frozenset()) -> None:
     """Write postings a term at a time and a block at a time through the codec's own
-    block writer (whoosh adds them one by one), with the same block statistics."""
+    block writer (whoosh adds them one by one), with the same block statistics; and
+    each term's document numbers and frequencies to the posting store."""
     lastfield = None
     doc_lengths = None
     for fieldname, btext, ids, weights, values in terms:
+        if store is not None and fieldname not in unstored:
+            store.add(fieldname, btext, ids, weights)
         if fieldname != lastfield:
             if lastfield is not None:
                 fieldwriter.finish_field()
@@ -372,11 +426,13 @@ class FastMpWriter(_TermPoolWriting, MpWriter):
     FastSegmentWriter sub-writers; merges of old segments go through a TermPool too."""
 
     def __init__(self, ix, analyzers: dict | None = None, limit_postings: int = 2_000_000,
-                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None, **kwargs):
+                 max_segment_docs: int | None = None, group_start: tuple[str, str] | None = None,
+                 counted: dict | None = None, unstored=(), **kwargs):
         super().__init__(ix, **kwargs)
-        self._use_term_pool(limit_postings)
+        self._use_term_pool(limit_postings, counted, unstored)
         self.subargs = dict(self.subargs, analyzers=analyzers, limit_postings=limit_postings,
-                            max_segment_docs=max_segment_docs, group_start=group_start)
+                            max_segment_docs=max_segment_docs, group_start=group_start, counted=counted,
+                            unstored=unstored)
 
     def end_group(self):
         """MpWriter sends its buffer to a sub-writer only between groups; with every

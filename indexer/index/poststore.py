@@ -1,0 +1,217 @@
+"""A segment's postings in a compact form, for the fast search path.
+
+Whoosh-reloaded keeps a posting block as a pickled tuple of Python ints (and floats,
+and position strings): loading costs about a microsecond a posting, so a broad word's
+million postings at 100,000 notices took a second to read. Our segment writer
+(`segments.write_terms`) therefore also writes, into the same segment, a `.kps` file
+holding every term's document numbers and frequencies as plain little-endian arrays,
+read with one `os.pread` and decoded by numpy (a few milliseconds for a million).
+It is derived data like the rest of the segment: written with it, merged with it
+(a merge writes its segment through the same writer), deleted with it, rebuilt by
+`ketluan reindex`.
+
+Layout (all little-endian):
+
+    postings   per term: the gaps between its document numbers (count - 1 of them,
+               1, 2 or 4 bytes each, the width the largest gap needs), then its
+               frequencies (none when all are 1, else 1 or 2 bytes each)
+    tables     per field: the terms' 64-bit hashes, sorted, and beside them each
+               term's entry (where its postings are, how many, the first document,
+               the two widths); for a count-only field (`spelling`), each key's
+               entry points at a marshalled (key, {form: documents}) instead
+    directory  marshalled {field: (kind, terms, hashes at, entries at)}
+    trailer    directory offset (8 bytes), directory length (4), magic (8)
+
+Terms are found by hash: a lookup is a binary search in the field's sorted hashes,
+no term list is kept in memory. Two terms of one field with the same 64-bit hash
+would share an entry; the writer checks for it and fails rather than mix them.
+"""
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import struct
+
+import numpy as np
+
+MAGIC = b"KLPOST01"
+EXTENSION = ".kps"
+_TRAILER = struct.Struct("<QI8s")
+ENTRY = np.dtype([("at", "<u8"), ("count", "<u4"), ("first", "<u4"), ("id_width", "u1"), ("tf_width", "u1")])
+COUNTS_ENTRY = np.dtype([("at", "<u8"), ("length", "<u4")])
+_ID_TYPES = {1: np.dtype("u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+_TF_TYPES = {1: np.dtype("u1"), 2: np.dtype("<u2")}
+POSTINGS, COUNTS = "postings", "counts"
+
+
+def term_hash(text: str | bytes) -> int:
+    """The 64-bit key a term is found by."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+def _width(largest: int) -> int:
+    return 1 if largest < 2**8 else 2 if largest < 2**16 else 4
+
+
+class PostingStoreWriter:
+    """Writes a `.kps` file: fields in any order, each field's terms in any order."""
+
+    def __init__(self, dbfile):
+        self._file = dbfile
+        self._at = 0
+        self._fields: dict[str, tuple[str, list, list]] = {}
+
+    def _write(self, data: bytes) -> int:
+        at = self._at
+        self._file.write(data)
+        self._at += len(data)
+        return at
+
+    def _field(self, fieldname: str, kind: str):
+        entry = self._fields.setdefault(fieldname, (kind, [], []))
+        if entry[0] != kind:
+            raise ValueError(f"field {fieldname} written both as {entry[0]} and {kind}")
+        return entry
+
+    def add(self, fieldname: str, text: bytes, ids, frequencies) -> None:
+        """A term's postings: ascending document numbers and their frequencies."""
+        _, hashes, entries = self._field(fieldname, POSTINGS)
+        ids = np.asarray(ids, np.int64)
+        tf = np.rint(np.asarray(frequencies, np.float64)).clip(1, 2**16 - 1).astype(np.int64)
+        gaps = np.diff(ids)
+        if len(gaps) and gaps.min() <= 0:
+            raise ValueError(f"postings of {fieldname}:{text!r} are not in ascending order")
+        id_width = _width(int(gaps.max())) if len(gaps) else 1
+        tf_width = 0 if not len(tf) or tf.max() == 1 else _width(int(tf.max()))
+        at = self._write(gaps.astype(_ID_TYPES[id_width]).tobytes())
+        if tf_width:
+            self._write(tf.astype(_TF_TYPES[tf_width]).tobytes())
+        hashes.append(term_hash(text))
+        entries.append((at, len(ids), int(ids[0]) if len(ids) else 0, id_width, tf_width))
+
+    def add_counts(self, fieldname: str, key: str, counts: dict[str, int]) -> None:
+        """A count-only entry: for one key, how many documents hold each form."""
+        _, hashes, entries = self._field(fieldname, COUNTS)
+        data = marshal.dumps((key, counts))
+        hashes.append(term_hash(key))
+        entries.append((self._write(data), len(data)))
+
+    def close(self) -> None:
+        directory = {}
+        for fieldname, (kind, hashes, entries) in self._fields.items():
+            order = np.argsort(np.array(hashes, np.uint64), kind="stable")
+            keys = np.array(hashes, np.uint64)[order]
+            if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
+                raise ValueError(f"two terms of {fieldname} share a 64-bit hash")
+            table = np.array(entries, ENTRY if kind == POSTINGS else COUNTS_ENTRY)[order]
+            hashes_at = self._write(keys.astype("<u8").tobytes())
+            entries_at = self._write(table.tobytes())
+            directory[fieldname] = (kind, len(keys), hashes_at, entries_at)
+        data = marshal.dumps(directory)
+        at = self._write(data)
+        self._file.write(_TRAILER.pack(at, len(data), MAGIC))
+        self._file.close()
+
+
+class PostingStore:
+    """A segment's `.kps` file, read with `os.pread` (threads need no lock)."""
+
+    def __init__(self, path: str, offset: int = 0, length: int | None = None):
+        self._fd = os.open(path, os.O_RDONLY)
+        try:
+            self._base = offset
+            if length is None:
+                length = os.fstat(self._fd).st_size - offset
+            at, size, magic = _TRAILER.unpack(self._pread(length - _TRAILER.size, _TRAILER.size))
+            if magic != MAGIC:
+                raise ValueError(f"{path} holds no ketluan posting store")
+            self._fields = {}
+            for fieldname, (kind, count, hashes_at, entries_at) in marshal.loads(self._pread(at, size)).items():
+                dtype = ENTRY if kind == POSTINGS else COUNTS_ENTRY
+                hashes = np.frombuffer(self._pread(hashes_at, 8 * count), "<u8")
+                entries = np.frombuffer(self._pread(entries_at, dtype.itemsize * count), dtype)
+                self._fields[fieldname] = (kind, hashes, entries)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _pread(self, at: int, size: int) -> bytes:
+        data = os.pread(self._fd, size, self._base + at)
+        if len(data) != size:
+            raise ValueError("the posting store is shorter than its directory says")
+        return data
+
+    def has_field(self, fieldname: str) -> bool:
+        return fieldname in self._fields
+
+    def _entry(self, fieldname: str, text: str | bytes):
+        found = self._fields.get(fieldname)
+        if found is None:
+            return None
+        _, hashes, entries = found
+        key = np.uint64(term_hash(text))
+        i = int(np.searchsorted(hashes, key))
+        return entries[i] if i < len(hashes) and hashes[i] == key else None
+
+    def postings(self, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers as int32, frequencies as float32) of a term."""
+        entry = self._entry(fieldname, text)
+        if entry is None:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        count, id_width, tf_width = int(entry["count"]), int(entry["id_width"]), int(entry["tf_width"])
+        gap_bytes = (count - 1) * id_width
+        data = self._pread(int(entry["at"]), gap_bytes + count * tf_width)
+        ids = np.empty(count, np.int32)
+        ids[0] = entry["first"]
+        if count > 1:
+            np.cumsum(np.frombuffer(data, _ID_TYPES[id_width], count - 1), out=ids[1:], dtype=np.int32)
+            ids[1:] += ids[0]
+        if tf_width:
+            tf = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes).astype(np.float32)
+        else:
+            tf = np.ones(count, np.float32)
+        return ids, tf
+
+    def counts(self, fieldname: str, key: str) -> dict[str, int]:
+        """A count-only field's {form: documents} for one key."""
+        entry = self._entry(fieldname, key)
+        if entry is None:
+            return {}
+        return marshal.loads(self._pread(int(entry["at"]), int(entry["length"])))[1]
+
+    def all_counts(self, fieldname: str):
+        """Every (key, {form: documents}) of a count-only field (a merge carries them)."""
+        found = self._fields.get(fieldname)
+        if found is None or found[0] != COUNTS:
+            return
+        for entry in found[2]:
+            yield marshal.loads(self._pread(int(entry["at"]), int(entry["length"])))
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self):
+        try:
+            self.close()
+        except OSError:
+            pass
+
+
+def open_store(storage_path: str, segment, segment_storage) -> PostingStore | None:
+    """The segment's posting store: inside its compound file, or beside it; None for a
+    segment written without one."""
+    name = segment.make_filename(EXTENSION)
+    # a segment reader's storage overlays the compound file (`a`) on the index folder
+    compound_storage = getattr(segment_storage, "a", segment_storage)
+    directory = getattr(compound_storage, "_dir", None)
+    if directory is not None:  # a compound segment: the store is one of its parts
+        if name not in directory:
+            return None
+        compound = os.path.join(storage_path, segment.make_filename(segment.COMPOUND_EXT))
+        return PostingStore(compound, directory[name]["offset"], directory[name]["length"])
+    path = os.path.join(storage_path, name)
+    return PostingStore(path) if os.path.exists(path) else None
