@@ -88,6 +88,11 @@ def _column_only(field):
     return field
 
 
+# A notice document's text fields hold only its own text (`own_text`); its items'
+# postings are added to it when read (`Snapshot.postings`).
+AGGREGATED_FIELDS = ("exact", "folded")
+
+
 def make_schema() -> Schema:
     # Stored: only what finds a document's notice in the archive's catalog, from which
     # the page of hits is read (storing titles and texts here repeated the catalog and
@@ -145,10 +150,10 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
         cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
     )
     common = {k: v for k, v in common.items() if v is not None and v != ""}
-    body = notice.body
+    own = own_text(notice.body, notice.items)
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
-    yield {k: v for k, v in dict(common, id=stored.id, kind="notice", exact=body, folded=body,
-                                 spelling=spelling_terms(notice.title + "\n" + body), context_folded=header,
+    yield {k: v for k, v in dict(common, id=stored.id, kind="notice", exact=own, folded=own,
+                                 spelling=spelling_terms(notice.title + "\n" + notice.body), context_folded=header,
                                  addressees=_keywords(a for i in notice.items for a in i.addressees),
                                  presiding=presiding and presiding.replace(",", ";")).items() if v is not None}
     for position, item in enumerate(notice.items):
@@ -162,6 +167,65 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
         if item.topics:
             doc["topics"] = ",".join(item.topics)
         yield doc
+
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def own_text(body: str, items) -> str:
+    """The notice's text outside its items (the preamble, the attendance, the closing
+    lines): a notice document indexes only this, and the search path adds its items'
+    postings to it (`AGGREGATED_FIELDS`), so each text is indexed once.
+
+    Each item's words are found, in order, as a run of the body's words and cut out
+    (where the item was, a line break: no phrase spans the gap). An item not found so
+    (its text rewritten by the parser) has its words taken out one by one, the first
+    occurrences left over."""
+    tokens = list(_TOKEN.finditer(body))
+    words = [t.group().lower() for t in tokens]
+    cuts: list[tuple[int, int]] = []
+    missing: list[str] = []
+    at = 0
+    for item in items:
+        item_words = [w.lower() for w in _TOKEN.findall(item.full_text)]
+        start = _find_run(words, item_words, at)
+        if start < 0:
+            missing.extend(item_words)
+            continue
+        if item_words:
+            cuts.append((tokens[start].start(), tokens[start + len(item_words) - 1].end()))
+            at = start + len(item_words)
+    parts, last = [], 0
+    for start, end in cuts:
+        parts.append(body[last:start])
+        last = end
+    parts.append(body[last:])
+    text = "\n".join(parts)
+    return _without_words(text, missing) if missing else text
+
+
+def _find_run(words: list[str], run: list[str], start: int) -> int:
+    if not run:
+        return start
+    first, size = run[0], len(run)
+    for i in range(start, len(words) - size + 1):
+        if words[i] == first and words[i:i + size] == run:
+            return i
+    return -1
+
+
+def _without_words(text: str, words: list[str]) -> str:
+    left = {}
+    for word in words:
+        left[word] = left.get(word, 0) + 1
+    kept = []
+    for token in _TOKEN.findall(text):
+        lower = token.lower()
+        if left.get(lower):
+            left[lower] -= 1
+        else:
+            kept.append(token)
+    return " ".join(kept)
 
 
 _SPELL_CHUNK = re.compile(r"[^\n.,;:!?()\[\]\"“”]+")
@@ -299,7 +363,8 @@ class Index:
                         searcher = self.ix.searcher()
             if self._snapshot is None or searcher is not self._searcher:
                 self._searcher = searcher
-                self._snapshot = Snapshot(searcher, self._segments, self._postings, str(self.path))
+                self._snapshot = Snapshot(searcher, self._segments, self._postings, str(self.path),
+                                          aggregated=AGGREGATED_FIELDS)
                 current = {a.segid for a, _ in self._snapshot.parts}
                 for segid in [s for s in self._segments if s not in current]:
                     del self._segments[segid]

@@ -333,7 +333,7 @@ class Snapshot:
     """The segments of one searcher as global arrays (built once per index generation;
     the segments' own arrays are shared between generations)."""
 
-    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str):
+    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str, aggregated=()):
         with WHOOSH_LOCK:
             leaves = searcher.reader().leaf_readers()
         self.searcher = searcher
@@ -352,8 +352,13 @@ class Snapshot:
         self.live = np.ones(self.n, bool)
         for arrays, offset in self.parts:
             self.live[arrays.deleted() + offset] = False
-        self.is_notice = self._concat(lambda a: a.is_notice, bool) & self.live
-        self.is_item = ~self._concat(lambda a: a.is_notice, bool) & self.live
+        kinds = self._concat(lambda a: a.is_notice, bool)
+        self.is_notice = kinds & self.live
+        self.is_item = ~kinds & self.live
+        self._group_starts = np.flatnonzero(kinds)  # every notice document, deleted or not
+        # text fields whose notice documents hold only the notice's own text: their
+        # items' postings are added to them here
+        self.aggregated = frozenset(aggregated)
         self.parent = (np.concatenate([np.where(a.parent >= 0, a.parent + o, -1).astype(np.int32) for a, o in self.parts])
                        if self.parts else np.zeros(0, np.int32))
         self.notices = int(self.is_notice.sum())
@@ -392,9 +397,26 @@ class Snapshot:
                 return np.zeros(0, np.int32), np.zeros(0, np.float32)
             i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
             keep = self.live[i]
-            return i[keep], w[keep]
+            i, w = i[keep], w[keep]
+            return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
         # kept with the generation: a page's matched items ask for the same words again
         return self.cached(("postings", fieldname, text), build)
+
+    def _with_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings with each notice's frequency made its own plus its items'
+        (so a notice holds every word of its items, as if its whole text were indexed
+        in its document, and its BM25 is the same)."""
+        items = self.is_item[ids]
+        if not items.any():
+            return ids, tf
+        item_ids, item_tf = ids[items], tf[items]
+        parents = self.parent[item_ids]
+        notice_ids = np.concatenate([ids[~items], parents[parents >= 0]])
+        notice_tf = np.concatenate([tf[~items], item_tf[parents >= 0]])
+        notice_ids, notice_tf = _sum_by_id(notice_ids, notice_tf)
+        merged = np.concatenate([notice_ids, item_ids])
+        order = np.argsort(merged, kind="stable")  # two sorted runs: linear
+        return merged[order].astype(np.int32), np.concatenate([notice_tf, item_tf])[order]
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key, over every segment."""
@@ -405,7 +427,13 @@ class Snapshot:
         return total
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        return self.table(("lengths", fieldname), lambda: self._concat(lambda a: a.lengths(fieldname), np.float32))
+        def build():
+            lengths = self._concat(lambda a: a.lengths(fieldname), np.float32)
+            if fieldname in self.aggregated:  # a notice's own text and its items'
+                items = np.flatnonzero(self.is_item & (self.parent >= 0))
+                lengths = lengths + np.bincount(self.parent[items], lengths[items], self.n).astype(np.float32)
+            return lengths
+        return self.table(("lengths", fieldname), build)
 
     def average_length(self, fieldname: str, kind_mask: np.ndarray) -> float:
         def build():
@@ -447,7 +475,8 @@ class Snapshot:
             return self.searcher.stored_fields(int(docnum))
 
     def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
-        """The positions of a term in each of some (global, sorted) documents."""
+        """The positions of a term in each of some (global, sorted) documents (a
+        notice's: in its own text only; see `adjacency`)."""
         out: list = []
         for arrays, offset in self.parts:
             inside = docnums[(docnums >= offset) & (docnums < offset + arrays.n)]
@@ -455,9 +484,49 @@ class Snapshot:
                 out.extend(arrays.positions(fieldname, text, inside - offset))
         return out
 
+    def text_units(self, docnums: np.ndarray) -> np.ndarray:
+        """The (sorted, live) documents whose texts make up these documents' texts in an
+        aggregated field: each document itself and, for a notice, its items (the
+        documents after it up to the next notice)."""
+        docnums = np.asarray(docnums, np.int64)
+        notices = docnums[self.is_notice[docnums]]
+        if not len(notices):
+            return np.unique(docnums)
+        following = np.searchsorted(self._group_starts, notices, side="right")
+        ends = np.append(self._group_starts, self.n)[following]
+        sizes = ends - notices - 1
+        starts = np.repeat(notices + 1 - np.cumsum(sizes) + sizes, sizes)
+        items = starts + np.arange(int(sizes.sum()))
+        units = np.unique(np.concatenate([docnums, items]))
+        return units[self.live[units]]
+
+    def adjacency(self, fieldname: str, docnums: np.ndarray, phrases: list[list[str]]) -> list[np.ndarray]:
+        """For each phrase (a list of words), which of the documents hold its words next
+        to each other, in that order: in their own text or, for a notice, in its own
+        text or any of its items'. The positions of each word are read once, and only
+        in the documents that hold it."""
+        docnums = np.asarray(docnums, np.int64)
+        units = self.text_units(docnums) if fieldname in self.aggregated else np.unique(docnums)
+        words = list(dict.fromkeys(w for phrase in phrases for w in phrase))
+        table = {w: self.positions(fieldname, w, units) for w in words}
+        out = []
+        for phrase in phrases:
+            if len(phrase) < 2:
+                out.append(np.zeros(len(docnums), bool))
+                continue
+            lists = [table[w] for w in phrase]
+            hit = np.fromiter((bool(lists[0][i]) and adjacent([p[i] for p in lists]) for i in range(len(units))),
+                              bool, len(units))
+            found_units = units[hit]
+            found = np.isin(docnums, found_units)
+            if fieldname in self.aggregated:  # a notice whose item holds the phrase holds it
+                found |= self.is_notice[docnums] & np.isin(docnums, self.parent[found_units])
+            out.append(found)
+        return out
+
     def phrase_matches(self, fieldname: str, words: list[str], docnums: np.ndarray) -> np.ndarray:
         """Which of the (sorted, global) documents hold the words next to each other, in
-        that order, from the positions of each word in just those documents."""
+        that order (see `adjacency`)."""
         found = np.zeros(len(docnums), bool)
         if len(words) < 2 or not len(docnums):
             return found
@@ -468,13 +537,19 @@ class Snapshot:
             if not len(ids):
                 return found
             holding &= ids[np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)] == docnums
-        candidates = docnums[holding]
-        if not len(candidates):
-            return found
-        lists = {w: self.positions(fieldname, w, candidates) for w in dict.fromkeys(words)}
-        hits = [adjacent([lists[w][i] for w in words]) for i in range(len(candidates))]
-        found[np.nonzero(holding)[0][np.array(hits, bool)]] = True
+        if holding.any():
+            found[holding] = self.adjacency(fieldname, docnums[holding], [words])[0]
         return found
+
+
+def _sum_by_id(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique ids and the sum of each one's values."""
+    order = np.argsort(ids, kind="stable")
+    ids, values = ids[order], values[order]
+    if not len(ids):
+        return ids, values
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    return ids[starts], np.add.reduceat(values, starts)
 
 
 def adjacent(positions: list) -> bool:

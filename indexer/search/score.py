@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..normalize import fold, has_diacritics
-from ..index.columnar import adjacent
 from .match import ClauseMatch
 from .query import ParsedQuery, compound_words
 
@@ -150,30 +149,21 @@ def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarr
     singles = parsed.singles
     if len(singles) < 2 or not len(docnums):
         return factor
-    order = np.argsort(docnums)
-    sorted_docs = docnums[order]
     folded = [fold(w) for w in singles]
-    positions = {w: snap.positions("folded", w, sorted_docs) for w in dict.fromkeys(folded)}
-
-    def together(words, table=positions) -> np.ndarray:
-        found = np.array([adjacent([table[w][i] for w in words]) for i in range(len(sorted_docs))], bool)
-        out = np.zeros(len(docnums), bool)
-        out[order] = found
-        return out
-
-    factor *= np.where(together(folded), PHRASE_BOOST, 1.0).astype(np.float32)
+    compounds = [[fold(w) for w in c] for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
+    compounds = [c for c in compounds if set(c) <= set(folded)]
+    pairs = [list(p) for p in zip(folded, folded[1:])] if len(singles) >= 4 else []
+    whole, *rest = snap.adjacency("folded", docnums, [folded, *compounds, *pairs])
+    factor *= np.where(whole, PHRASE_BOOST, 1.0).astype(np.float32)
     if any(has_diacritics(w) for w in singles):
         # the exact field keeps no positions: the words together (folded) and each
         # written as typed somewhere in the document
         as_typed = np.logical_and.reduce([snap.term_mask("exact", w.lower())[docnums] for w in singles])
-        factor *= np.where(together(folded) & as_typed, EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
-    compounds = [[fold(w) for w in c] for c in compound_words(" ".join(singles)) if len(c) < len(singles)]
-    compounds = [c for c in compounds if all(w in positions for w in c)]
+        factor *= np.where(whole & as_typed, EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
     if compounds:
-        share = sum(together(c).astype(np.float32) for c in compounds) / len(compounds)
+        share = sum(t.astype(np.float32) for t in rest[:len(compounds)]) / len(compounds)
         factor *= 1 + COMPOUND_BOOST * share
-    if len(singles) >= 4:
-        pairs = list(zip(folded, folded[1:]))
-        share = sum(together(list(p)).astype(np.float32) for p in pairs) / len(pairs)
+    if pairs:
+        share = sum(t.astype(np.float32) for t in rest[len(compounds):]) / len(pairs)
         factor *= 1 + PAIR_BOOST * share
     return factor
