@@ -66,6 +66,8 @@ def test_lengths_kinds_and_parents_are_whooshs(index):
     snap = index.snapshot()
     with index.reading() as searcher:
         reader = searcher.reader()
+        notices = set(whoosh_docs(searcher, wq.Term("kind", "notice")))
+        owner = whoosh_owners(searcher)
         for docnum in range(snap.n):
             expected = reader.doc_field_length(docnum, "folded") or 0
             if snap.is_notice[docnum]:  # its own text and its items'
@@ -75,10 +77,42 @@ def test_lengths_kinds_and_parents_are_whooshs(index):
             if not snap.live[docnum]:
                 assert reader.is_deleted(docnum)
                 continue
-            stored = reader.stored_fields(docnum)
-            assert snap.is_notice[docnum] == (stored["kind"] == "notice")
-            parent = reader.stored_fields(int(snap.parent[docnum]))
-            assert parent["kind"] == "notice" and parent["notice_id"] == stored["notice_id"]
+            assert snap.is_notice[docnum] == (docnum in notices)
+            parent = int(snap.parent[docnum])
+            assert parent in notices and owner[parent] == owner[docnum]
+
+
+def whoosh_owners(searcher) -> dict[int, str]:
+    """Each document's notice id, from whoosh's `notice_id` postings."""
+    owner = {}
+    for term in searcher.reader().lexicon("notice_id"):
+        text = term.decode() if isinstance(term, bytes) else term
+        for docnum in whoosh_docs(searcher, wq.Term("notice_id", text)):
+            owner[docnum] = text
+    return owner
+
+
+def test_document_keys_find_each_item_in_its_notice(index):
+    """An item document stores nothing: its id and position come from its place after
+    its notice document, and must be those of the item it was written from."""
+    from indexer.archive import Archive
+    snap = index.snapshot()
+    with index.reading() as searcher:
+        owner = whoosh_owners(searcher)
+    positions: dict[str, list[int]] = {}
+    for docnum in np.flatnonzero(snap.live).tolist():
+        doc_id, nid, kind, position = snap.document_key(docnum)
+        assert nid == owner[docnum] and kind == ("notice" if snap.is_notice[docnum] else "item")
+        if kind == "item":
+            assert doc_id == f"{nid}#{position}"
+            positions.setdefault(nid, []).append(position)
+        else:
+            assert doc_id == nid and position is None
+    with Archive(index.path.parent) as archive:
+        for stored in archive.notices_of():
+            if stored.id in positions:
+                assert positions[stored.id] == list(range(len(stored.notice.items)))
+    assert len(positions) > 50
 
 
 def test_columns_and_keywords_are_whooshs(index):

@@ -51,7 +51,7 @@ def index_contents(ix) -> tuple:
     try:
         lengths = {f: [reader.doc_field_length(d, f) for d in range(reader.doc_count_all())]
                    for f in ("exact", "folded", "context_folded")}
-        columns = {f: list(reader.column_reader(f, translate=False)) for f in ("issuer", "date", "year", "topics")}
+        columns = {f: list(reader.column_reader(f, translate=False)) for f in ("date", "year", "deadline")}
         totals = {f: reader.field_length(f) for f in ("exact", "folded", "context_folded")}
         return every_posting(reader), list(reader.all_stored_fields()), lengths, columns, totals
     finally:
@@ -100,6 +100,20 @@ def build(ix, writer, docs, halves: bool = False):
         w.commit(merge=False)
 
 
+def add_grouped(writer, docs) -> None:
+    """Each notice's documents as one group, as `IndexWriter.add_notices` adds them (a
+    multi-process writer keeps a group in one segment)."""
+    group = []
+    for doc in [*docs, None]:
+        if group and (doc is None or doc["kind"] == "notice"):
+            with writer.group():
+                for member in group:
+                    writer.add_document(**member)
+            group = []
+        if doc is not None:
+            group.append(doc)
+
+
 def whoosh_fields(doc: dict) -> dict:
     """A document without the fields only our writer counts (whoosh has no such fields)."""
     return {k: v for k, v in doc.items() if k not in COUNTED}
@@ -109,8 +123,7 @@ def whoosh_fields(doc: dict) -> dict:
 def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, plain_contents, limit):
     fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, limit_postings=limit, **FAST)
-    for doc in corpus_documents:
-        writer.add_document(**doc)
+    add_grouped(writer, corpus_documents)
     if limit < 10**9:
         assert len(writer.pool.runs) > 5
     writer.commit()
@@ -136,11 +149,25 @@ def test_merging_segments_gives_the_same_index(tmp_path, corpus_documents, monke
     assert contents[0] == contents[1]
 
 
+def document_ids(reader) -> dict[int, tuple[str, int]]:
+    """Each document as (its notice's id, its place after the notice document)."""
+    owner = {}
+    for term in reader.lexicon("notice_id"):
+        postings = reader.postings("notice_id", term)
+        docs = []
+        while postings.is_active():
+            docs.append(postings.id())
+            postings.next()
+        for d in docs:
+            owner[d] = (term, d - min(docs))
+    return owner
+
+
 def by_id(ix) -> dict:
     """Each term's postings with document numbers replaced by document ids (segments
     number their documents differently)."""
     reader = ix.reader()
-    ids = {d: fields["id"] for d, fields in reader.iter_docs()}
+    ids = document_ids(reader)
     postings = every_posting(reader)
     reader.close()
     return {key: sorted((ids[d], w, v) for d, w, v in p[0]) for key, p in postings.items()}
@@ -151,8 +178,7 @@ def test_several_processes_index_every_document(tmp_path, corpus_documents, plai
     fast = Index(tmp_path / "fast")
     writer = FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, limit_postings=20_000,
                           max_segment_docs=max_docs, **FAST)
-    for doc in corpus_documents:
-        writer.add_document(**doc)
+    add_grouped(writer, corpus_documents)
     writer.commit(merge=False)
     segments = fast.ix._segments()
     if max_docs is None:
@@ -166,8 +192,7 @@ def test_several_processes_index_every_document(tmp_path, corpus_documents, plai
 def test_a_large_write_is_split_into_segments(tmp_path, corpus_documents, plain_by_id):
     fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, max_segment_docs=500, **FAST)
-    for doc in corpus_documents:
-        writer.add_document(**doc)
+    add_grouped(writer, corpus_documents)
     writer.commit()
     assert [s.doc_count() for s in fast.ix._segments()][:2] == [500, 500]
     assert by_id(fast.ix) == plain_by_id
@@ -179,8 +204,7 @@ def test_a_new_segment_begins_only_at_a_notice(tmp_path, corpus_documents):
     from indexer.index import GROUP_START
     fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, max_segment_docs=500, group_start=GROUP_START, **FAST)
-    for doc in corpus_documents:
-        writer.add_document(**doc)
+    add_grouped(writer, corpus_documents)
     writer.commit()
     segments = fast.ix._segments()
     assert len(segments) >= 2 and all(s.doc_count() >= 500 for s in segments[:-1])
@@ -251,8 +275,7 @@ def test_the_posting_store_holds_whooshs_postings_and_the_counts(tmp_path, corpu
               corpus_documents)
     elif how == "two processes":
         writer = FastMpWriter(ix, procs=2, multisegment=True, batchsize=50, limit_postings=20_000, **FAST)
-        for doc in corpus_documents:
-            writer.add_document(**doc)
+        add_grouped(writer, corpus_documents)
         writer.commit(merge=False)
     else:  # two segments merged into one, with deletions: the counts keep every document's
         monkeypatch.setattr(index_module, "MAX_SEGMENTS", 1)

@@ -94,23 +94,25 @@ AGGREGATED_FIELDS = ("exact", "folded")
 
 
 def make_schema() -> Schema:
-    # Stored: only what finds a document's notice in the archive's catalog, from which
-    # the page of hits is read (storing titles and texts here repeated the catalog and
-    # was a third of the index).
+    # Stored: only a notice document's id, which finds it in the archive's catalog,
+    # from which the page of hits is read (storing titles and texts here repeated the
+    # catalog and was a third of the index). An item document stores nothing: its
+    # notice is the notice document before it and its position its distance from it
+    # (`Snapshot.document_key`).
     return Schema(
         id=STORED(),
-        kind=ID(stored=True),
-        notice_id=ID(stored=True),  # replacing a notice deletes by it
-        item_position=STORED(),
+        kind=ID(),
+        notice_id=ID(),  # replacing a notice deletes by it
         # exact: no positions: phrases are matched on `folded`, whose positions are the same
         exact=TEXT(analyzer=EXACT, phrase=False),
         folded=TEXT(analyzer=FOLDED, phrase=True),
         context_folded=TEXT(analyzer=FOLDED, phrase=False),
         number=KEYWORD(lowercase=True, commas=True),
-        issuer=KEYWORD(commas=True, sortable=True),
-        level=KEYWORD(commas=True, sortable=True),
-        doc_type=KEYWORD(commas=True, sortable=True),
-        topics=KEYWORD(commas=True, sortable=True),
+        # facets and filters read these keywords' postings (`Snapshot.keyword`): no columns
+        issuer=KEYWORD(commas=True),
+        level=KEYWORD(commas=True),
+        doc_type=KEYWORD(commas=True),
+        topics=KEYWORD(commas=True),
         addressees=KEYWORD(commas=True),
         presiding=KEYWORD(commas=True),  # the official who chaired and concluded
         cites=KEYWORD(commas=True),  # number keys of the documents the notice cites
@@ -158,7 +160,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
                                  presiding=presiding and presiding.replace(",", ";")).items() if v is not None}
     for position, item in enumerate(notice.items):
         text = item.full_text
-        doc = dict(common, id=f"{stored.id}#{position}", kind="item", item_position=position,
+        doc = dict(common, kind="item",
                    exact=text, folded=text, context_folded=header + " " + item.section,
                    addressees=_keywords(item.addressees))
         if item.deadline:

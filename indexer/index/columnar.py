@@ -474,6 +474,17 @@ class Snapshot:
         with WHOOSH_LOCK:
             return self.searcher.stored_fields(int(docnum))
 
+    def document_key(self, docnum: int) -> tuple[str, str, str, int | None]:
+        """(document id, notice id, kind, item position) of a document: an item's notice
+        is the notice document before it, its position the count of items between."""
+        docnum = int(docnum)
+        notice = docnum if self.is_notice[docnum] else int(self.parent[docnum])
+        nid = self.stored(notice).get("id", "") if notice >= 0 else ""
+        if notice == docnum:
+            return nid, nid, "notice", None
+        position = docnum - notice - 1
+        return f"{nid}#{position}", nid, "item", position
+
     def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
         """The positions of a term in each of some (global, sorted) documents (a
         notice's: in its own text only; see `adjacency`)."""

@@ -85,9 +85,7 @@ def read_shown(index_path, snap, docnums) -> dict[int, Shown]:
     their ids: it is derived from the catalog and would otherwise repeat it)."""
     keys = {}
     for docnum in dict.fromkeys(int(d) for d in docnums):
-        fields = snap.stored(docnum)
-        keys[docnum] = (fields.get("id", ""), fields.get("notice_id", ""), fields.get("kind", "notice"),
-                        fields.get("item_position"))
+        keys[docnum] = snap.document_key(docnum)
     notices = read_notices(index_path.parent, {k[1] for k in keys.values()}, with_copies=True)
     out = {}
     for docnum, (doc_id, nid, kind, position) in keys.items():
