@@ -444,8 +444,16 @@ class Snapshot:
     def column(self, fieldname: str) -> np.ndarray:
         return self.table(("column", fieldname), lambda: self._concat(lambda a: a.column(fieldname), np.int64))
 
-    def keyword(self, fieldname: str) -> Keyword:
-        """Every value of a keyword field and its live documents."""
+    def keyword(self, fieldname: str, kind: str | None = None) -> Keyword:
+        """Every value of a keyword field and its live documents (of one kind, "notice"
+        or "item", when given: a facet counts one kind)."""
+        if kind is not None:
+            def of_kind():
+                whole = self.keyword(fieldname)
+                inside = (self.is_notice if kind == "notice" else self.is_item)[whole.docs]
+                return Keyword(whole.values, whole.docs[inside], whole.codes[inside])
+            return self.table(("keyword", fieldname, kind), of_kind)
+
         def build():
             values = sorted({t for arrays, _ in self.parts for t in arrays.terms(fieldname)})
             docs, codes = [], []

@@ -105,7 +105,7 @@ def search(index, request: SearchRequest) -> SearchResult:
             matching = _matching(allowed, covered, excluded, 1)
     total = int(matching.sum())
     partial = partial and total > 0
-    found = facet_counts.counts(snap, matching)
+    found = facet_counts.counts(snap, matching, request.kind)
     hint = suggest(snap, request.q, misspelt=total == 0 or partial)
     terms = highlight_terms(parsed, hint)
     hits = _ranked_page(index, snap, parsed, request, matching, covered, own, matches, excluded, terms) \
@@ -208,7 +208,7 @@ def _browse(index, snap, allowed, request: SearchRequest, terms, parsed) -> Sear
     page_docs = ordered[start:start + request.limit].tolist()
     shown = read_shown(index.path, snap, page_docs)
     hits = tuple(build_hit(shown[d], 0.0, terms) for d in page_docs)
-    return SearchResult(request, len(candidates), hits, facet_counts.counts(snap, allowed), False, terms, "",
+    return SearchResult(request, len(candidates), hits, facet_counts.counts(snap, allowed, request.kind), False, terms, "",
                         parsed.notes)
 
 

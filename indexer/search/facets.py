@@ -9,8 +9,9 @@ FACET_FIELDS = {"issuer": "issuer", "level": "level", "topic": "topics", "type":
 UNKNOWN = "(không rõ)"  # documents without a value, in the issuer facet
 
 
-def counts(snap, matching: np.ndarray) -> dict[str, dict[str, int]]:
-    """Facet name → {value: documents}, most frequent first. `matching`: bool per document."""
+def counts(snap, matching: np.ndarray, kind: str) -> dict[str, dict[str, int]]:
+    """Facet name → {value: documents}, most frequent first. `matching`: bool per
+    document, all of one kind ("notice" or "item": only that kind's values are read)."""
     out = {}
     for name, fieldname in FACET_FIELDS.items():
         if fieldname == "year":
@@ -19,7 +20,7 @@ def counts(snap, matching: np.ndarray) -> dict[str, dict[str, int]]:
             values, n = np.unique(years, return_counts=True)
             found = {str(v): int(c) for v, c in zip(values, n)}
         else:
-            keyword = snap.keyword(fieldname)
+            keyword = snap.keyword(fieldname, kind)
             inside = matching[keyword.docs]
             n = np.bincount(keyword.codes[inside], minlength=len(keyword.values))
             found = {keyword.values[i]: int(n[i]) for i in np.nonzero(n)[0]}
