@@ -235,6 +235,10 @@ def assert_store_is_whooshs(ix) -> None:
                     continue
                 assert ids.tolist() == [d for d, _, _ in postings], (fieldname, text)
                 assert tf.tolist() == [w for _, w, _ in postings], (fieldname, text)
+                field = make_schema()[fieldname]
+                if field.format.supports("positions"):
+                    expected = [p for _, _, v in postings for p in field.format.decode_positions(v)]
+                    assert store.positions(fieldname, text)[2].tolist() == expected, (fieldname, text)
             assert not len(store.postings("folded", "khongcotunaynhe")[0])
             store.close()
     finally:
@@ -306,5 +310,5 @@ def test_a_segment_without_a_store_is_read_through_whoosh(tmp_path, corpus_docum
         for got, want in zip(a.postings(fieldname, text), b.postings(fieldname, text)):
             assert got.tolist() == want.tolist()
         if fieldname == "folded":  # the one field with positions
-            docs = a.postings(fieldname, text)[0][::3]
-            assert a.positions(fieldname, text, docs) == b.positions(fieldname, text, docs)
+            assert len(a.position_keys(fieldname, text)) > 10 or text == "khongcotunaynhe"
+            assert a.position_keys(fieldname, text).tolist() == b.position_keys(fieldname, text).tolist()

@@ -1,22 +1,25 @@
-"""Compact arrays read from the Whoosh segments, for the fast search path.
+"""Compact arrays read from the index's segments, for the fast search path.
 
 Whoosh stays the index of record; everything here is derived from its segment files
 and rebuilt from them. A segment never changes once written (only its deletions do),
 so what is read from it is kept per segment id:
 
-- a term's postings as numpy arrays (document numbers, term frequencies), read a
-  block at a time (whoosh's matchers step through them one posting at a time in
-  Python: 80 ms for 190,000 postings; as arrays they are read once and then cost
-  nothing);
+- a term's postings (document numbers, frequencies) and occurrences (document,
+  position), read from the segment's posting store (`poststore.py`) with one read
+  and numpy; a segment without one (written by whoosh's own writer) is read
+  through whoosh's blocks instead (`read_postings`), much slower;
 - each text field's lengths, the kind of each document and its notice (a notice's
   items follow it in the same segment: `IndexWriter.add_notices` writes them as a
   group), keyword values as codes, and the date columns.
 
-A `Snapshot` puts the segments of one searcher together with global document numbers.
-This leans on whoosh-reloaded's private block format (W3LeafMatcher's `_data` tuples and
-`_next_block`) and on `SegmentReader._segment`: whoosh-reloaded is pinned to the exact
-version these were written against, and tests/test_columnar.py checks every array
-against whoosh's own matchers."""
+A `Snapshot` puts the segments of one searcher together with global document numbers,
+adds each notice's items to its text fields (`AGGREGATED_FIELDS`) and matches phrases
+over occurrence keys. Reading whoosh's columns and blocks leans on whoosh-reloaded's
+private formats (W3LeafMatcher's posting layout, NumericColumn's fixed-width values,
+`SegmentReader._segment`): whoosh-reloaded is pinned to the exact version these were
+written against, and tests/test_columnar.py and tests/test_segments.py check every
+array against whoosh's own readers and matchers.
+"""
 from __future__ import annotations
 
 import io
@@ -41,11 +44,8 @@ from .poststore import open_store
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of posting arrays kept, all segments together
-POSITIONS_BUDGET = 32 * 2**20  # bytes of decoded position blocks kept (about 6 KB a block)
 SNAPSHOT_BUDGET = 96 * 2**20  # bytes of masks and match results kept per index generation
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
-_NO_BLOCKS = np.zeros((0, 4), np.int64)
-_NO_POSITIONS: frozenset = frozenset()
 # Whoosh's readers seek and read shared file objects: one thread at a time.
 WHOOSH_LOCK = threading.RLock()
 
@@ -98,12 +98,10 @@ def date_key(day) -> int:
     return datetime_to_long(day)
 
 
-def read_postings(reader, fieldname: str, text: str, decode: bool = True):
-    """(document numbers, weights, blocks, posting file) of a term in one segment,
-    deleted documents included. `blocks`: for each block of 128 postings, its first
-    posting's index, the offset and length of its data and its compression, so that a
-    document's positions can be read later without reading the rest. `decode=False`:
-    the blocks only (no numbers or weights: the posting store has them).
+def read_postings(reader, fieldname: str, text: str, with_values: bool = False):
+    """(document numbers, weights, values) of a term in one segment, deleted documents
+    included; `values` (whoosh's encoded positions, for a segment without a posting
+    store) only when asked for.
 
     Whoosh's matcher finds the term and checks its header; the posting list is then
     read in one piece and its blocks parsed here (whoosh-reloaded 2.7.5's layout: a
@@ -113,7 +111,7 @@ def read_postings(reader, fieldname: str, text: str, decode: bool = True):
     try:
         matcher = reader.postings(fieldname, text)
     except Exception:  # whoosh raises TermNotFound (a KeyError) for an absent term
-        return _EMPTY + (_NO_BLOCKS, None)
+        return _EMPTY + ([],)
     if isinstance(matcher, FilterMatcher):  # a segment with deletions: those are the live mask's job
         matcher = matcher.child
     if not isinstance(matcher, W3LeafMatcher):
@@ -123,48 +121,37 @@ def read_postings(reader, fieldname: str, text: str, decode: bool = True):
     with WHOOSH_LOCK:
         raw = postfile.get(start, size)
     stream = io.BytesIO(raw)
-    id_parts, weight_parts, blocks, counts = [], [], [], []
-    at, first = matcher._baseoffset - start, 0
+    id_parts, weight_parts, counts, values = [], [], [], []
+    at = matcher._baseoffset - start
     while True:
         length = _BLOCK_LENGTH.unpack_from(raw, at)[0]
         end = at + _BLOCK_LENGTH.size + abs(length)
         stream.seek(at + _BLOCK_LENGTH.size)
         count, _, _, compression, _, _ = load(stream)
-        data_at = stream.tell()
-        blocks.append((first, start + data_at, end - data_at, compression))
-        first += count
+        data = raw[stream.tell():end]
+        ids, weights, block_values = loads(zlib.decompress(data) if compression else data)
         counts.append(count)
-        if decode:
-            data = raw[data_at:end]
-            ids, weights, _ = loads(zlib.decompress(data) if compression else data)
-            id_parts.append(np.asarray(ids, np.int64))
-            if weights is None:
-                weight_parts.append(np.ones(count, np.float32))
-            elif isinstance(weights, float):
-                weight_parts.append(np.full(count, weights, np.float32))
-            else:
-                weight_parts.append(np.asarray(weights, np.float32))
+        id_parts.append(np.asarray(ids, np.int64))
+        if weights is None:
+            weight_parts.append(np.ones(count, np.float32))
+        elif isinstance(weights, float):
+            weight_parts.append(np.full(count, weights, np.float32))
+        else:
+            weight_parts.append(np.asarray(weights, np.float32))
+        if with_values:
+            values.extend(block_values)
         if length < 0:
             break
         at = end
-    if not decode:
-        return _EMPTY + (np.array(blocks, np.int64), postfile)
     ids = np.concatenate(id_parts)
     if not matcher._byteids:  # each block's ids are deltas from the block's start
         ids = np.cumsum(ids)
         ends = np.cumsum(counts)
         ids -= np.repeat(np.concatenate([[0], ids[ends[:-1] - 1]]), counts)
-    return ids.astype(np.int32), np.concatenate(weight_parts), np.array(blocks, np.int64), postfile
+    return ids.astype(np.int32), np.concatenate(weight_parts), values
 
 
 _BLOCK_LENGTH = struct.Struct("!i")
-
-
-def _block_values(postfile, offset: int, length: int, compression: int) -> tuple:
-    data = postfile.get(offset, length)
-    if compression:
-        data = zlib.decompress(data)
-    return loads(data)[2]
 
 
 class SegmentArrays:
@@ -177,7 +164,6 @@ class SegmentArrays:
         # the compact posting store our writer adds to each segment (none: whoosh's blocks)
         self.store = open_store(folder, reader._segment, reader._storage)
         self._postings = postings_cache
-        self._blocks = _BLOCKS
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._terms: dict[str, list[str]] = {}
@@ -188,53 +174,30 @@ class SegmentArrays:
         starts = np.where(self.is_notice, np.arange(self.n, dtype=np.int32), -1)
         self.parent = np.maximum.accumulate(starts) if self.n else starts
 
-    def _read(self, fieldname: str, text: str):
-        def read():
-            with WHOOSH_LOCK:
-                ids, weights, blocks, postfile = read_postings(self.reader, fieldname, text)
-            return ids, weights, blocks, _Handle(postfile)
-        return self._postings.get((self.segid, fieldname, text), read)
-
-    def _block_table(self, fieldname: str, text: str):
-        def read():
-            with WHOOSH_LOCK:
-                _, _, blocks, postfile = read_postings(self.reader, fieldname, text, decode=False)
-            return blocks, _Handle(postfile)
-        return self._postings.get(("blocks", self.segid, fieldname, text), read)
-
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         if self.store is not None:  # a few milliseconds for a million postings: not cached
             return self.store.postings(fieldname, text)
-        ids, weights, _, _ = self._read(fieldname, text)
-        return ids, weights
+
+        def read():
+            with WHOOSH_LOCK:
+                return read_postings(self.reader, fieldname, text)[:2]
+        return self._postings.get((self.segid, fieldname, text), read)
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key (see poststore.py)."""
         return self.store.counts(fieldname, key) if self.store is not None else {}
 
-    def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
-        """The positions of a term in each of some (local, sorted) documents: a
-        frozenset each, empty where the document does not hold the term."""
+    def positions(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document number, position) of every occurrence of a term, in order."""
         if self.store is not None:
-            ids = self.store.postings(fieldname, text)[0]
-            blocks, handle = self._block_table(fieldname, text) if len(ids) else (_NO_BLOCKS, _Handle(None))
-        else:
-            ids, _, blocks, handle = self._read(fieldname, text)
-        out = [_NO_POSITIONS] * len(docnums)
-        if not len(ids) or handle.postfile is None:
-            return out
-        where = np.searchsorted(ids, docnums)
-        clipped = np.minimum(where, len(ids) - 1)
-        present = np.nonzero(ids[clipped] == docnums)[0]
-        block_of = np.searchsorted(blocks[:, 0], clipped, side="right") - 1
+            ids, tf, positions = self.store.positions(fieldname, text)
+            return np.repeat(ids, tf.astype(np.int64)), positions
+        with WHOOSH_LOCK:
+            ids, _, values = read_postings(self.reader, fieldname, text, with_values=True)
         decode = self.reader.schema[fieldname].format.decode_positions
-        for i in present.tolist():
-            block = int(block_of[i])
-            start, offset, length, compression = blocks[block].tolist()
-            values = self._blocks.get((self.segid, fieldname, text, block), lambda: _locked_values(
-                handle.postfile, offset, length, compression))
-            out[i] = frozenset(decode(values[int(where[i]) - start]))
-        return out
+        lists = [list(decode(v)) for v in values]
+        docs = np.repeat(ids, [len(p) for p in lists]) if lists else np.zeros(0, np.int32)
+        return docs, np.array([p for each in lists for p in each], np.uint32)
 
     def lengths(self, fieldname: str) -> np.ndarray:
         if fieldname not in self._lengths:
@@ -268,21 +231,6 @@ class SegmentArrays:
     def deleted(self) -> np.ndarray:
         segment = self.reader._segment
         return np.fromiter(segment.deleted_docs(), np.int64) if segment.has_deletions() else np.zeros(0, np.int64)
-
-
-class _Handle:
-    """The posting file a term was read from (not counted as cached bytes)."""
-    __slots__ = ("postfile",)
-
-    def __init__(self, postfile):
-        self.postfile = postfile
-
-
-def _locked_values(postfile, offset: int, length: int, compression: int) -> tuple:
-    with WHOOSH_LOCK:
-        return _block_values(postfile, offset, length, compression)
-
-
 
 
 def column_values(column, n: int, dtype) -> np.ndarray:
@@ -493,15 +441,18 @@ class Snapshot:
         position = docnum - notice - 1
         return f"{nid}#{position}", nid, "item", position
 
-    def positions(self, fieldname: str, text: str, docnums: np.ndarray) -> list:
-        """The positions of a term in each of some (global, sorted) documents (a
-        notice's: in its own text only; see `adjacency`)."""
-        out: list = []
-        for arrays, offset in self.parts:
-            inside = docnums[(docnums >= offset) & (docnums < offset + arrays.n)]
-            if len(inside):
-                out.extend(arrays.positions(fieldname, text, inside - offset))
-        return out
+    def position_keys(self, fieldname: str, text: str) -> np.ndarray:
+        """Every live occurrence of a term as one sorted int64: global document number
+        × 2**32 + position (so the word after an occurrence is at key + 1)."""
+        def build():
+            parts = []
+            for arrays, offset in self.parts:
+                docs, positions = arrays.positions(fieldname, text)
+                if len(docs):
+                    parts.append(((docs.astype(np.int64) + offset) << 32) | positions.astype(np.int64))
+            keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            return keys[self.live[keys >> 32]]
+        return self.cached(("positions", fieldname, text), build)
 
     def text_units(self, docnums: np.ndarray) -> np.ndarray:
         """The (sorted, live) documents whose texts make up these documents' texts in an
@@ -522,24 +473,26 @@ class Snapshot:
     def adjacency(self, fieldname: str, docnums: np.ndarray, phrases: list[list[str]]) -> list[np.ndarray]:
         """For each phrase (a list of words), which of the documents hold its words next
         to each other, in that order: in their own text or, for a notice, in its own
-        text or any of its items'. The positions of each word are read once, and only
-        in the documents that hold it."""
+        text or any of its items'. Vectorised over every occurrence of the words
+        (`position_keys`), kept to the documents asked about."""
         docnums = np.asarray(docnums, np.int64)
         units = self.text_units(docnums) if fieldname in self.aggregated else np.unique(docnums)
-        words = list(dict.fromkeys(w for phrase in phrases for w in phrase))
-        table = {w: self.positions(fieldname, w, units) for w in words}
+        keys: dict[str, np.ndarray] = {}
+        for word in dict.fromkeys(w for phrase in phrases for w in phrase):
+            found = self.position_keys(fieldname, word)
+            keys[word] = found[_members(units, found >> 32)]
         out = []
         for phrase in phrases:
             if len(phrase) < 2:
                 out.append(np.zeros(len(docnums), bool))
                 continue
-            lists = [table[w] for w in phrase]
-            hit = np.fromiter((bool(lists[0][i]) and adjacent([p[i] for p in lists]) for i in range(len(units))),
-                              bool, len(units))
-            found_units = units[hit]
-            found = np.isin(docnums, found_units)
+            starts = keys[phrase[0]]
+            for step, word in enumerate(phrase[1:], 1):
+                starts = starts[_members(keys[word], starts + step)]
+            found_units = np.unique(starts >> 32)
+            found = _members(found_units, docnums)
             if fieldname in self.aggregated:  # a notice whose item holds the phrase holds it
-                found |= self.is_notice[docnums] & np.isin(docnums, self.parent[found_units])
+                found |= self.is_notice[docnums] & _members(np.unique(self.parent[found_units]), docnums)
             out.append(found)
         return out
 
@@ -561,6 +514,14 @@ class Snapshot:
         return found
 
 
+def _members(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of `values` are in `sorted_values` (binary search: no sort of `values`)."""
+    if not len(sorted_values):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values
+
+
 def _sum_by_id(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted unique ids and the sum of each one's values."""
     order = np.argsort(ids, kind="stable")
@@ -571,18 +532,3 @@ def _sum_by_id(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     return ids[starts], np.add.reduceat(values, starts)
 
 
-def adjacent(positions: list) -> bool:
-    """Whether the words whose positions these are stand next to each other, in order
-    (set operations, so the loop over positions runs in C)."""
-    current = positions[0]
-    for later in positions[1:]:
-        current = later.intersection(map(_NEXT, current))  # where the phrase so far goes on
-        if not current:
-            return False
-    return True
-
-
-_NEXT = (1).__add__
-
-
-_BLOCKS = ByteLRU(POSITIONS_BUDGET)

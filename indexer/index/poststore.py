@@ -14,7 +14,9 @@ Layout (all little-endian):
 
     postings   per term: the gaps between its document numbers (count - 1 of them,
                1, 2 or 4 bytes each, the width the largest gap needs), then its
-               frequencies (none when all are 1, else 1 or 2 bytes each)
+               frequencies (none when all are 1, else 1 or 2 bytes each), then, in a
+               field with positions, each posting's positions in order (as many as
+               its frequency; 2 or 4 bytes each)
     tables     per field: the terms' 64-bit hashes, sorted, and beside them each
                term's entry (where its postings are, how many, the first document,
                the two widths); for a count-only field (`spelling`), each key's
@@ -35,13 +37,15 @@ import struct
 
 import numpy as np
 
-MAGIC = b"KLPOST01"
+MAGIC = b"KLPOST02"
 EXTENSION = ".kps"
 _TRAILER = struct.Struct("<QI8s")
-ENTRY = np.dtype([("at", "<u8"), ("count", "<u4"), ("first", "<u4"), ("id_width", "u1"), ("tf_width", "u1")])
+ENTRY = np.dtype([("at", "<u8"), ("count", "<u4"), ("first", "<u4"), ("id_width", "u1"), ("tf_width", "u1"),
+                  ("pos_width", "u1")])
 COUNTS_ENTRY = np.dtype([("at", "<u8"), ("length", "<u4")])
 _ID_TYPES = {1: np.dtype("u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4")}
 _TF_TYPES = {1: np.dtype("u1"), 2: np.dtype("<u2")}
+_POS_TYPES = {2: np.dtype("<u2"), 4: np.dtype("<u4")}
 POSTINGS, COUNTS = "postings", "counts"
 
 
@@ -75,11 +79,15 @@ class PostingStoreWriter:
             raise ValueError(f"field {fieldname} written both as {entry[0]} and {kind}")
         return entry
 
-    def add(self, fieldname: str, text: bytes, ids, frequencies) -> None:
-        """A term's postings: ascending document numbers and their frequencies."""
+    def add(self, fieldname: str, text: bytes, ids, frequencies, positions=None) -> None:
+        """A term's postings: ascending document numbers and their frequencies, and
+        (a field with positions) each posting's ascending positions, concatenated:
+        then the frequencies are the numbers of positions."""
         _, hashes, entries = self._field(fieldname, POSTINGS)
         ids = np.asarray(ids, np.int64)
         tf = np.rint(np.asarray(frequencies, np.float64)).clip(1, 2**16 - 1).astype(np.int64)
+        if positions is not None and len(positions) != tf.sum():
+            raise ValueError(f"postings of {fieldname}:{text!r}: {len(positions)} positions, {tf.sum()} occurrences")
         gaps = np.diff(ids)
         if len(gaps) and gaps.min() <= 0:
             raise ValueError(f"postings of {fieldname}:{text!r} are not in ascending order")
@@ -88,8 +96,13 @@ class PostingStoreWriter:
         at = self._write(gaps.astype(_ID_TYPES[id_width]).tobytes())
         if tf_width:
             self._write(tf.astype(_TF_TYPES[tf_width]).tobytes())
+        pos_width = 0
+        if positions is not None:
+            positions = np.asarray(positions, np.int64)
+            pos_width = 2 if not len(positions) or positions.max() < 2**16 else 4
+            self._write(positions.astype(_POS_TYPES[pos_width]).tobytes())
         hashes.append(term_hash(text))
-        entries.append((at, len(ids), int(ids[0]) if len(ids) else 0, id_width, tf_width))
+        entries.append((at, len(ids), int(ids[0]) if len(ids) else 0, id_width, tf_width, pos_width))
 
     def add_counts(self, fieldname: str, key: str, counts: dict[str, int]) -> None:
         """A count-only entry: for one key, how many documents hold each form."""
@@ -157,12 +170,24 @@ class PostingStore:
 
     def postings(self, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers as int32, frequencies as float32) of a term."""
+        return self._read(fieldname, text, False)[:2]
+
+    def positions(self, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(document numbers, frequencies, positions: each posting's in turn, as many
+        as its frequency) of a term in a field with positions."""
+        return self._read(fieldname, text, True)
+
+    def _read(self, fieldname: str, text: str | bytes, with_positions: bool):
         entry = self._entry(fieldname, text)
         if entry is None:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+            return np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.uint32)
         count, id_width, tf_width = int(entry["count"]), int(entry["id_width"]), int(entry["tf_width"])
+        pos_width = int(entry["pos_width"]) if with_positions else 0
+        if with_positions and not pos_width:
+            raise ValueError(f"{fieldname} keeps no positions")
         gap_bytes = (count - 1) * id_width
-        data = self._pread(int(entry["at"]), gap_bytes + count * tf_width)
+        size = gap_bytes + count * tf_width
+        data = self._pread(int(entry["at"]), size)
         ids = np.empty(count, np.int32)
         ids[0] = entry["first"]
         if count > 1:
@@ -172,7 +197,11 @@ class PostingStore:
             tf = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes).astype(np.float32)
         else:
             tf = np.ones(count, np.float32)
-        return ids, tf
+        if not pos_width:
+            return ids, tf, np.zeros(0, np.uint32)
+        occurrences = int(tf.sum())
+        raw = self._pread(int(entry["at"]) + size, occurrences * pos_width)
+        return ids, tf, np.frombuffer(raw, _POS_TYPES[pos_width], occurrences).astype(np.uint32)
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for one key."""

@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from array import array
-from pickle import dumps
+from pickle import dumps, loads
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
@@ -40,6 +40,7 @@ from .poststore import EXTENSION, PostingStoreWriter, open_store
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
 _MAX_SHARED_POSITION = 20_000
+_POSITION_OF: dict[bytes, list[int]] = {}  # the shared values back to their position
 _MAX_FORMS = 100_000  # remembered token forms per analyser, then forgotten
 
 
@@ -58,9 +59,24 @@ def positions_value(positions: list[int]) -> bytes:
             value = pack_uint(1) + dumps([pos], 2)
             if pos < _MAX_SHARED_POSITION:  # a very long text does not grow the table
                 _ONE_POSITION[pos] = value
+                _POSITION_OF[value] = [pos]
         return value
     deltas = [positions[0]] + [b - a for a, b in zip(positions, positions[1:])]
     return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions of a Positions value (whoosh's: a 4-byte count, then the pickled
+    gaps), for the posting store."""
+    known = _POSITION_OF.get(value)
+    if known is not None:
+        return known
+    gaps = loads(value[4:] if value.endswith(b".") else value[4:] + b".")
+    out, at = [], 0
+    for gap in gaps:
+        at += gap
+        out.append(at)
+    return out
 
 
 class TextTerms:
@@ -388,7 +404,10 @@ def write_terms(fieldwriter, schema, lengths, terms, store: PostingStoreWriter |
     doc_lengths = None
     for fieldname, btext, ids, weights, values in terms:
         if store is not None and fieldname not in unstored:
-            store.add(fieldname, btext, ids, weights)
+            positions = None
+            if schema[fieldname].format.supports("positions"):
+                positions = [p for value in values for p in decode_positions(value)]
+            store.add(fieldname, btext, ids, weights, positions)
         if fieldname != lastfield:
             if lastfield is not None:
                 fieldwriter.finish_field()

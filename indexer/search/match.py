@@ -14,9 +14,6 @@ from .facets import UNKNOWN
 from .query import Clause, Form
 
 TEXT_FIELDS = ("folded", "context_folded")  # where a word may be: the text, or the notice's header
-# Above this many candidates a quoted phrase is matched by its words alone (the
-# adjacency still ranks): checking positions costs ~20 µs a document in whoosh.
-PHRASE_CHECK_MAX = 50_000
 
 
 @dataclass
@@ -46,10 +43,9 @@ def form_mask(snap, form: Form, fields: tuple[str, ...]) -> np.ndarray:
             return np.zeros(snap.n, bool)
         if form.adjacent and len(form.words) > 1:
             candidates = np.nonzero(mask)[0]
-            if len(candidates) <= PHRASE_CHECK_MAX:
-                together = snap.phrase_matches("folded", [fold(w) for w in form.words], candidates)
-                mask = np.zeros(snap.n, bool)
-                mask[candidates[together]] = True
+            together = snap.phrase_matches("folded", [fold(w) for w in form.words], candidates)
+            mask = np.zeros(snap.n, bool)
+            mask[candidates[together]] = True
         return mask
     return snap.cached(key, build)
 
