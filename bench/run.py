@@ -430,6 +430,10 @@ def index_sizes(index_dir: Path, max_terms: int = 3_000_000) -> dict:
         for reader, _ in searcher.reader().leaf_readers():
             if not hasattr(reader, "_terms"):
                 continue
+            parts = getattr(getattr(reader._storage, "a", None), "_dir", {})
+            store = parts.get(reader._segment.make_filename(".kps"))
+            if store:  # the posting store (indexer/index/poststore.py) inside the compound segment
+                by_field["(posting store)"] = by_field.get("(posting store)", 0) + store["length"]
             count = 0
             for (fieldname, text), info in reader._terms.items():
                 count += 1

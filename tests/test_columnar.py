@@ -59,6 +59,7 @@ def test_postings_are_whooshs(index, fieldname, text):
                 notice = int(snap.parent[docnum])
                 expected[notice] = expected.get(notice, 0.0) + weight
         assert any(snap.is_notice[d] for d in expected) or not expected
+    assert len(set(ids.tolist())) == len(ids)
     assert dict(zip(ids.tolist(), weights.tolist())) == expected
 
 

@@ -44,7 +44,9 @@ from .poststore import open_store
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of posting arrays kept, all segments together
-SNAPSHOT_BUDGET = 96 * 2**20  # bytes of masks and match results kept per index generation
+# bytes of postings, masks and match results kept per index generation (a 15-word
+# query at 100,000 notices uses about 130 MB: less, and it reads its words again)
+SNAPSHOT_BUDGET = 160 * 2**20
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 # Whoosh's readers seek and read shared file objects: one thread at a time.
 WHOOSH_LOCK = threading.RLock()
@@ -334,37 +336,47 @@ class Snapshot:
         return value
 
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Live postings of a term, by global document number."""
-        def build():
-            ids, weights = [], []
-            for arrays, offset in self.parts:
-                i, w = arrays.postings(fieldname, text)
-                ids.append(i + offset if offset else i)
-                weights.append(w)
-            if not ids:
-                return np.zeros(0, np.int32), np.zeros(0, np.float32)
-            i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
-            keep = self.live[i]
-            i, w = i[keep], w[keep]
-            return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
-        # kept with the generation: a page's matched items ask for the same words again
-        return self.cached(("postings", fieldname, text), build)
+        """Live postings of a term, by global document number: each document once, in
+        order (an aggregated field: the notices in order, then the items in order).
+        Kept with the generation: a page's matched items ask for the same words again."""
+        return self.cached(("postings", fieldname, text), lambda: self._live_postings(fieldname, text))
+
+    def _live_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        ids, weights = [], []
+        for arrays, offset in self.parts:
+            i, w = arrays.postings(fieldname, text)
+            ids.append(i + offset if offset else i)
+            weights.append(w)
+        if not ids:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
+        keep = self.live[i]
+        i, w = i[keep], w[keep]
+        return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
 
     def _with_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A term's postings with each notice's frequency made its own plus its items'
         (so a notice holds every word of its items, as if its whole text were indexed
-        in its document, and its BM25 is the same)."""
+        in its document, and its BM25 is the same). The notices come first, then the
+        items, each part in order (the whole is not sorted: sorting a million postings
+        cost more than everything else a word needs)."""
         items = self.is_item[ids]
         if not items.any():
             return ids, tf
         item_ids, item_tf = ids[items], tf[items]
         parents = self.parent[item_ids]
-        notice_ids = np.concatenate([ids[~items], parents[parents >= 0]])
-        notice_tf = np.concatenate([tf[~items], item_tf[parents >= 0]])
-        notice_ids, notice_tf = _sum_by_id(notice_ids, notice_tf)
-        merged = np.concatenate([notice_ids, item_ids])
-        order = np.argsort(merged, kind="stable")  # two sorted runs: linear
-        return merged[order].astype(np.int32), np.concatenate([notice_tf, item_tf])[order]
+        known = parents >= 0
+        parents, parent_tf = parents[known], item_tf[known]
+        if len(parents) > 1 and (parents[1:] < parents[:-1]).any():  # items follow their notice: not expected
+            order = np.argsort(parents, kind="stable")
+            parents, parent_tf = parents[order], parent_tf[order]
+        notice_ids, notice_tf = _sum_runs(parents, parent_tf)
+        if not items.all():  # notices whose own text holds the word too
+            both = np.concatenate([ids[~items], notice_ids])
+            order = np.argsort(both, kind="stable")  # two sorted runs of at most a notice each
+            notice_ids, notice_tf = _sum_runs(both[order], np.concatenate([tf[~items], notice_tf])[order])
+        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
+                np.concatenate([notice_tf, item_tf]).astype(np.float32))
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key, over every segment."""
@@ -406,7 +418,7 @@ class Snapshot:
             values = sorted({t for arrays, _ in self.parts for t in arrays.terms(fieldname)})
             docs, codes = [], []
             for code, value in enumerate(values):
-                ids, _ = self.postings(fieldname, value)
+                ids, _ = self._live_postings(fieldname, value)  # read once for the table: not cached
                 docs.append(ids)
                 codes.append(np.full(len(ids), code, np.int32))
             if not docs:
@@ -505,13 +517,18 @@ class Snapshot:
         # only documents holding every word need their positions read
         holding = np.ones(len(docnums), bool)
         for word in dict.fromkeys(words):
-            ids = self.postings(fieldname, word)[0]
-            if not len(ids):
-                return found
-            holding &= ids[np.minimum(np.searchsorted(ids, docnums), len(ids) - 1)] == docnums
+            holding &= self.term_mask(fieldname, word)[docnums]
         if holding.any():
             found[holding] = self.adjacency(fieldname, docnums[holding], [words])[0]
         return found
+
+
+def _sum_runs(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ids of a sorted array and the sum of each one's values."""
+    if not len(ids):
+        return ids, values
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    return ids[starts], np.add.reduceat(values, starts)
 
 
 def _members(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -520,15 +537,3 @@ def _members(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.zeros(len(values), bool)
     at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
     return sorted_values[at] == values
-
-
-def _sum_by_id(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted unique ids and the sum of each one's values."""
-    order = np.argsort(ids, kind="stable")
-    ids, values = ids[order], values[order]
-    if not len(ids):
-        return ids, values
-    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
-    return ids[starts], np.add.reduceat(values, starts)
-
-

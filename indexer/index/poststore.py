@@ -128,6 +128,10 @@ class PostingStoreWriter:
         self._file.close()
 
 
+class StoreFormatError(ValueError):
+    pass
+
+
 class PostingStore:
     """A segment's `.kps` file, read with `os.pread` (threads need no lock)."""
 
@@ -139,7 +143,7 @@ class PostingStore:
                 length = os.fstat(self._fd).st_size - offset
             at, size, magic = _TRAILER.unpack(self._pread(length - _TRAILER.size, _TRAILER.size))
             if magic != MAGIC:
-                raise ValueError(f"{path} holds no ketluan posting store")
+                raise StoreFormatError(f"{path} holds no posting store of this version")
             self._fields = {}
             for fieldname, (kind, count, hashes_at, entries_at) in marshal.loads(self._pread(at, size)).items():
                 dtype = ENTRY if kind == POSTINGS else COUNTS_ENTRY
@@ -240,7 +244,13 @@ def open_store(storage_path: str, segment, segment_storage) -> PostingStore | No
     if directory is not None:  # a compound segment: the store is one of its parts
         if name not in directory:
             return None
-        compound = os.path.join(storage_path, segment.make_filename(segment.COMPOUND_EXT))
-        return PostingStore(compound, directory[name]["offset"], directory[name]["length"])
-    path = os.path.join(storage_path, name)
-    return PostingStore(path) if os.path.exists(path) else None
+        path, offset, length = (os.path.join(storage_path, segment.make_filename(segment.COMPOUND_EXT)),
+                                directory[name]["offset"], directory[name]["length"])
+    else:
+        path, offset, length = os.path.join(storage_path, name), 0, None
+        if not os.path.exists(path):
+            return None
+    try:
+        return PostingStore(path, offset, length)
+    except StoreFormatError:  # an older layout: read through whoosh until a reindex
+        return None

@@ -66,14 +66,17 @@ def clause_match(snap, clause: Clause) -> ClauseMatch:
     return snap.cached(("clause", clause), build)
 
 
-def coverage(snap, clauses) -> tuple[np.ndarray, np.ndarray, list[ClauseMatch]]:
+def coverage(snap, clauses, each=None) -> tuple[np.ndarray, np.ndarray, list[ClauseMatch]]:
     """(clauses matched anywhere, clauses matched in the document's own text, the
-    matches) per document."""
+    matches) per document. `each(clause, match)` is called after each clause, while
+    its words' postings are still in the cache (scoring it there reads them once)."""
     covered = np.zeros(snap.n, np.uint8)
     own = np.zeros(snap.n, np.uint8)
     matches = []
     for clause in clauses:
         m = clause_match(snap, clause)
+        if each is not None:
+            each(clause, m)
         covered += m.anywhere
         own += m.own_text | m.number
         matches.append(m)

@@ -59,25 +59,30 @@ def _add(snap, into: np.ndarray, fieldname: str, text: str, weight: float) -> No
     if not len(ids):
         return
     notice = snap.is_notice[ids]
-    df_notice = int(notice.sum())
-    df_item = len(ids) - df_notice
-    idf = np.where(notice, snap.idf(df_notice, max(snap.notices, 1)), snap.idf(df_item, max(snap.items, 1)))
-    lengths = snap.lengths(fieldname)[ids]
-    if not lengths.any():
-        norm = 1.0
-    else:
-        average = np.where(notice, snap.average_length(fieldname, snap.is_notice),
+    df_notice = int(np.count_nonzero(notice))
+    idf_notice = weight * snap.idf(df_notice, max(snap.notices, 1))
+    idf_item = weight * snap.idf(len(ids) - df_notice, max(snap.items, 1))
+    part = tf * np.float32(K1 + 1) / (tf + _norms(snap, fieldname)[ids])
+    part *= np.where(notice, np.float32(idf_notice), np.float32(idf_item))
+    into[ids] += part
+
+
+def _norms(snap, fieldname: str) -> np.ndarray:
+    """BM25's K1 × (1 - B + B × length / average length) of every document, each
+    against the average of its kind (notices, items)."""
+    def build():
+        lengths = snap.lengths(fieldname)
+        if not lengths.any():
+            return np.full(snap.n, K1, np.float32)
+        average = np.where(snap.is_notice, snap.average_length(fieldname, snap.is_notice),
                            snap.average_length(fieldname, snap.is_item))
-        norm = 1 - B + B * lengths / average
-    into[ids] += (weight * idf * tf * (K1 + 1) / (tf + K1 * norm)).astype(np.float32)
+        return (K1 * (1 - B + B * lengths / average)).astype(np.float32)
+    return snap.table(("bm25 norms", fieldname), build)
 
 
-def clause_scores(snap, parsed: ParsedQuery, matches: list[ClauseMatch]) -> np.ndarray:
-    """Every document's score before the adjacency boosts (cached per clause)."""
-    total = np.zeros(snap.n, np.float32)
-    for clause, match in zip(parsed.clauses, matches):
-        total += snap.cached(("score", clause), lambda c=clause, m=match: _clause_score(snap, c, m))
-    return total
+def clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
+    """Every document's score for one clause, before the adjacency boosts (cached)."""
+    return snap.cached(("score", clause), lambda: _clause_score(snap, clause, match))
 
 
 def _clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
