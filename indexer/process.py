@@ -27,20 +27,12 @@ def return_freed_memory() -> None:
     a mask per document: 1–4 MB each at 100,000 notices). glibc would give each thread
     a heap of its own and, once a large array has been freed, serve the next ones from
     those heaps rather than map them, so freed memory stayed in the process: 1.6 GB
-    against 0.65 GB for the same queries at 100,000 notices. Two heaps at most, and
-    fixed thresholds (below). Searches are also computed one per core at a time
-    (`indexer.search`), so two heaps are all they use."""
+    against 0.65 GB for the same queries at 100,000 notices. Fixed thresholds instead:
+    blocks over 128 KB are mapped and unmapped, two heaps at most."""
     try:
         import ctypes
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return  # not glibc
-    for option, value in ((-8, 2), (-3, MMAP_THRESHOLD), (-1, TRIM_THRESHOLD)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
+    for option, value in ((-8, 2), (-3, 128 * 1024), (-1, 128 * 1024)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
         mallopt(option, value)  # M_TRIM_THRESHOLD
-
-
-# Arrays up to 16 MB (every per-document array at 100,000 notices) come from the two
-# heaps and are reused: mapping each one afresh (a 128 KB threshold) made every search
-# pay the kernel's page faults, twice as slow. Larger blocks are mapped and given back.
-MMAP_THRESHOLD = 16 * 2**20
-TRIM_THRESHOLD = 32 * 2**20
