@@ -33,7 +33,7 @@ sys.path.insert(0, str(BENCH))
 import generate  # noqa: E402
 from indexer import search as core  # noqa: E402
 from indexer.archive import Archive  # noqa: E402
-from indexer.index import Index  # noqa: E402
+from indexer.index import Index, poststore  # noqa: E402
 
 DATA = BENCH / "data"
 RESULTS = BENCH / "results"
@@ -430,10 +430,10 @@ def index_sizes(index_dir: Path, max_terms: int = 3_000_000) -> dict:
         for reader, _ in searcher.reader().leaf_readers():
             if not hasattr(reader, "_terms"):
                 continue
-            parts = getattr(getattr(reader._storage, "a", None), "_dir", {})
-            store = parts.get(reader._segment.make_filename(".kps"))
-            if store:  # the posting store (indexer/index/poststore.py) inside the compound segment
-                by_field["(posting store)"] = by_field.get("(posting store)", 0) + store["length"]
+            store = poststore.locate(str(index_dir), reader._segment, reader._storage)
+            if store:  # the posting store (indexer/index/poststore.py)
+                size = store[2] if store[2] is not None else os.path.getsize(store[0])
+                by_field["(posting store)"] = by_field.get("(posting store)", 0) + size
             count = 0
             for (fieldname, text), info in reader._terms.items():
                 count += 1

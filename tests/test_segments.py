@@ -312,3 +312,17 @@ def test_a_segment_without_a_store_is_read_through_whoosh(tmp_path, corpus_docum
         if fieldname == "folded":  # the one field with positions
             assert len(a.position_keys(fieldname, text)) > 10 or text == "khongcotunaynhe"
             assert a.position_keys(fieldname, text).tolist() == b.position_keys(fieldname, text).tolist()
+
+
+def test_a_store_of_another_layout_is_read_through_whoosh(tmp_path, corpus_documents, monkeypatch):
+    """A posting store written in an older layout (another magic) is not read: the
+    segment falls back to whoosh's blocks until a reindex, with the same postings."""
+    from indexer.index import poststore
+    fast = Index(tmp_path / "fast")
+    build(fast.ix, lambda ix: FastSegmentWriter(ix, **FAST), corpus_documents)
+    expected = fast.snapshot().postings("folded", "giai")
+    monkeypatch.setattr(poststore, "MAGIC", b"KLPOST99")
+    again = Index(tmp_path / "fast").snapshot()
+    assert again.parts[0][0].store is None
+    for got, want in zip(again.postings("folded", "giai"), expected):
+        assert got.tolist() == want.tolist() and len(got) > 10

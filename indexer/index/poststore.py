@@ -160,9 +160,6 @@ class PostingStore:
             raise ValueError("the posting store is shorter than its directory says")
         return data
 
-    def has_field(self, fieldname: str) -> bool:
-        return fieldname in self._fields
-
     def _entry(self, fieldname: str, text: str | bytes):
         found = self._fields.get(fieldname)
         if found is None:
@@ -234,9 +231,9 @@ class PostingStore:
             pass
 
 
-def open_store(storage_path: str, segment, segment_storage) -> PostingStore | None:
-    """The segment's posting store: inside its compound file, or beside it; None for a
-    segment written without one."""
+def locate(storage_path: str, segment, segment_storage) -> tuple[str, int, int | None] | None:
+    """(file, offset, length) of the segment's posting store: a part of its compound
+    file, or a file beside it; None for a segment written without one."""
     name = segment.make_filename(EXTENSION)
     # a segment reader's storage overlays the compound file (`a`) on the index folder
     compound_storage = getattr(segment_storage, "a", segment_storage)
@@ -244,13 +241,18 @@ def open_store(storage_path: str, segment, segment_storage) -> PostingStore | No
     if directory is not None:  # a compound segment: the store is one of its parts
         if name not in directory:
             return None
-        path, offset, length = (os.path.join(storage_path, segment.make_filename(segment.COMPOUND_EXT)),
-                                directory[name]["offset"], directory[name]["length"])
-    else:
-        path, offset, length = os.path.join(storage_path, name), 0, None
-        if not os.path.exists(path):
-            return None
+        return (os.path.join(storage_path, segment.make_filename(segment.COMPOUND_EXT)),
+                directory[name]["offset"], directory[name]["length"])
+    path = os.path.join(storage_path, name)
+    return (path, 0, None) if os.path.exists(path) else None
+
+
+def open_store(storage_path: str, segment, segment_storage) -> PostingStore | None:
+    """The segment's posting store; None for a segment written without one."""
+    where = locate(storage_path, segment, segment_storage)
+    if where is None:
+        return None
     try:
-        return PostingStore(path, offset, length)
+        return PostingStore(*where)
     except StoreFormatError:  # an older layout: read through whoosh until a reindex
         return None

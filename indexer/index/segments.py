@@ -399,7 +399,7 @@ def write_terms(fieldwriter, schema, lengths, terms, store: PostingStoreWriter |
                 unstored=frozenset()) -> None:
     """Write postings a term at a time and a block at a time through the codec's own
     block writer (whoosh adds them one by one), with the same block statistics; and
-    each term's document numbers and frequencies to the posting store."""
+    each term's document numbers, frequencies and positions to the posting store."""
     lastfield = None
     doc_lengths = None
     for fieldname, btext, ids, weights, values in terms:

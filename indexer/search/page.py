@@ -13,7 +13,6 @@ from ..archive import Copy, StoredNotice, read_notices
 from ..model import Item, Notice
 from ..normalize import fold, fold_with_offsets
 
-MAX_ITEMS_PER_NOTICE = 2_000  # how far after a notice its items are looked for
 SNIPPET_WIDTH = 240
 
 
@@ -63,10 +62,8 @@ class Hit:
 
 def notice_items(snap, notice: int) -> np.ndarray:
     """The item documents of a notice document (they follow it in its segment)."""
-    end = min(snap.n, notice + 1 + MAX_ITEMS_PER_NOTICE)
-    following = np.arange(notice + 1, end)
-    inside = snap.parent[notice + 1:end] == notice
-    return following[inside & snap.live[notice + 1:end]]
+    units = snap.text_units(np.array([notice]))
+    return units[units != notice]
 
 
 @dataclass(frozen=True)
