@@ -232,3 +232,33 @@ def test_own_text(body, items, own):
     from indexer.index import own_text
     from indexer.model import Item
     assert own_text(body, [Item(None, t) for t in items]) == own
+
+
+def test_the_stores_read_as_one_equal_each_segments_store(index):
+    """`StoreSet` finds a term in every segment at once: for every term of every field,
+    its postings, positions and counts are those of the segments' own stores, put
+    together in document order."""
+    snap = index.snapshot()
+    assert snap._stores is not None and len(snap.parts) >= 3
+    checked = 0
+    for fieldname in ("folded", "context_folded", "exact", "number", "cites", "kind", "issuer", "topics"):
+        terms = sorted({t for arrays, _ in snap.parts for t in arrays.terms(fieldname)})
+        for text in terms:
+            ids, tf = snap._stores.postings(fieldname, text)
+            parts = [(arrays.postings(fieldname, text), offset) for arrays, offset in snap.parts]
+            assert ids.tolist() == [int(d) + offset for (i, _), offset in parts for d in i], (fieldname, text)
+            assert tf.tolist() == [w for (_, t), _ in parts for w in t.tolist()]
+            checked += 1
+            if fieldname == "folded":
+                docs, positions = snap._stores.positions(fieldname, text)
+                each = [(arrays.positions(fieldname, text), offset) for arrays, offset in snap.parts]
+                assert docs.tolist() == [int(d) + offset for (d_, _), offset in each for d in d_]
+                assert positions.tolist() == [p for (_, p_), _ in each for p in p_.tolist()]
+    assert checked > 1000
+    for key in ("dang", "giai phong", "khongcotu"):
+        expected: dict[str, int] = {}
+        for arrays, _ in snap.parts:
+            for form, n in arrays.counts("spelling", key).items():
+                expected[form] = expected.get(form, 0) + n
+        assert snap.counts("spelling", key) == expected
+    assert snap.counts("spelling", "dang")

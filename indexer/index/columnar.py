@@ -39,7 +39,7 @@ from whoosh.matching import FilterMatcher
 from whoosh.util.times import datetime_to_long
 from whoosh.util.numeric import byte_to_length
 
-from .poststore import open_store
+from .poststore import StoreSet, open_store
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
@@ -313,6 +313,10 @@ class Snapshot:
                        if self.parts else np.zeros(0, np.int32))
         self.notices = int(self.is_notice.sum())
         self.items = int(self.is_item.sum())
+        # every segment's posting store read as one (None: a segment written by whoosh's
+        # own writer, read segment by segment through its blocks)
+        self._stores = (StoreSet([(a.store, offset) for a, offset in self.parts])
+                        if self.parts and all(a.store is not None for a, _ in self.parts) else None)
         self._cache = ByteLRU(SNAPSHOT_BUDGET)
         self._tables: dict = {}  # per-field tables, never evicted
         self._lock = threading.Lock()
@@ -342,6 +346,15 @@ class Snapshot:
         return self.cached(("postings", fieldname, text), lambda: self._live_postings(fieldname, text))
 
     def _live_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        i, w = self._every_posting(fieldname, text)
+        keep = self.live[i]
+        i, w = i[keep], w[keep]
+        return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
+
+    def _every_posting(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings in every segment, deleted documents included."""
+        if self._stores is not None:
+            return self._stores.postings(fieldname, text)
         ids, weights = [], []
         for arrays, offset in self.parts:
             i, w = arrays.postings(fieldname, text)
@@ -349,10 +362,7 @@ class Snapshot:
             weights.append(w)
         if not ids:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        i, w = (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
-        keep = self.live[i]
-        i, w = i[keep], w[keep]
-        return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
+        return (np.concatenate(ids), np.concatenate(weights)) if len(ids) > 1 else (ids[0], weights[0])
 
     def _with_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A term's postings with each notice's frequency made its own plus its items'
@@ -380,6 +390,8 @@ class Snapshot:
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key, over every segment."""
+        if self._stores is not None:
+            return self._stores.counts(fieldname, key)
         total: dict[str, int] = {}
         for arrays, _ in self.parts:
             for form, n in arrays.counts(fieldname, key).items():
@@ -457,12 +469,16 @@ class Snapshot:
         """Every live occurrence of a term as one sorted int64: global document number
         × 2**32 + position (so the word after an occurrence is at key + 1)."""
         def build():
-            parts = []
-            for arrays, offset in self.parts:
-                docs, positions = arrays.positions(fieldname, text)
-                if len(docs):
-                    parts.append(((docs.astype(np.int64) + offset) << 32) | positions.astype(np.int64))
-            keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            if self._stores is not None:
+                docs, positions = self._stores.positions(fieldname, text)
+                keys = (docs.astype(np.int64) << 32) | positions.astype(np.int64)
+            else:
+                parts = []
+                for arrays, offset in self.parts:
+                    docs, positions = arrays.positions(fieldname, text)
+                    if len(docs):
+                        parts.append(((docs.astype(np.int64) + offset) << 32) | positions.astype(np.int64))
+                keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
             return keys[self.live[keys >> 32]]
         return self.cached(("positions", fieldname, text), build)
 

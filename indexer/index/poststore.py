@@ -34,6 +34,7 @@ import hashlib
 import marshal
 import os
 import struct
+import threading
 
 import numpy as np
 
@@ -133,7 +134,8 @@ class StoreFormatError(ValueError):
 
 
 class PostingStore:
-    """A segment's `.kps` file, read with `os.pread` (threads need no lock)."""
+    """A segment's `.kps` file, read with `os.pread` (threads need no lock). A field's
+    table is read when first asked for and kept (`StoreSet` reads them for itself)."""
 
     def __init__(self, path: str, offset: int = 0, length: int | None = None):
         self._fd = os.open(path, os.O_RDONLY)
@@ -144,15 +146,25 @@ class PostingStore:
             at, size, magic = _TRAILER.unpack(self._pread(length - _TRAILER.size, _TRAILER.size))
             if magic != MAGIC:
                 raise StoreFormatError(f"{path} holds no posting store of this version")
-            self._fields = {}
-            for fieldname, (kind, count, hashes_at, entries_at) in marshal.loads(self._pread(at, size)).items():
-                dtype = ENTRY if kind == POSTINGS else COUNTS_ENTRY
-                hashes = np.frombuffer(self._pread(hashes_at, 8 * count), "<u8")
-                entries = np.frombuffer(self._pread(entries_at, dtype.itemsize * count), dtype)
-                self._fields[fieldname] = (kind, hashes, entries)
+            self._fields = marshal.loads(self._pread(at, size))  # field → (kind, terms, hashes at, entries at)
         except BaseException:
             os.close(self._fd)
             raise
+        self._tables: dict = {}
+
+    def kind(self, fieldname: str) -> str | None:
+        found = self._fields.get(fieldname)
+        return found[0] if found else None
+
+    def table(self, fieldname: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(sorted hashes, entries) of a field, read from the file (not kept)."""
+        found = self._fields.get(fieldname)
+        if found is None:
+            return None
+        kind, count, hashes_at, entries_at = found
+        dtype = ENTRY if kind == POSTINGS else COUNTS_ENTRY
+        return (np.frombuffer(self._pread(hashes_at, 8 * count), "<u8"),
+                np.frombuffer(self._pread(entries_at, dtype.itemsize * count), dtype))
 
     def _pread(self, at: int, size: int) -> bytes:
         data = os.pread(self._fd, size, self._base + at)
@@ -161,10 +173,10 @@ class PostingStore:
         return data
 
     def _entry(self, fieldname: str, text: str | bytes):
-        found = self._fields.get(fieldname)
-        if found is None:
-            return None
-        _, hashes, entries = found
+        table = self._tables.get(fieldname)
+        if table is None:
+            table = self._tables[fieldname] = self.table(fieldname) or (np.zeros(0, "<u8"), None)
+        hashes, entries = table
         key = np.uint64(term_hash(text))
         i = int(np.searchsorted(hashes, key))
         return entries[i] if i < len(hashes) and hashes[i] == key else None
@@ -213,10 +225,9 @@ class PostingStore:
 
     def all_counts(self, fieldname: str):
         """Every (key, {form: documents}) of a count-only field (a merge carries them)."""
-        found = self._fields.get(fieldname)
-        if found is None or found[0] != COUNTS:
+        if self.kind(fieldname) != COUNTS:
             return
-        for entry in found[2]:
+        for entry in self.table(fieldname)[1]:
             yield marshal.loads(self._pread(int(entry["at"]), int(entry["length"])))
 
     def close(self) -> None:
@@ -229,6 +240,101 @@ class PostingStore:
             self.close()
         except OSError:
             pass
+
+
+class StoreSet:
+    """The posting stores of a snapshot's segments read as one. Each field's tables are
+    put together once (every segment's hashes, sorted, with the segment each entry is
+    in), so a term is found in every segment by one binary search, and its postings
+    come back with global document numbers, in order. Reading a term segment by
+    segment cost about 30 µs a segment in Python; an archive indexed in batches has a
+    hundred segments."""
+
+    def __init__(self, stores: list[tuple[PostingStore, int]]):  # (store, its first document's number)
+        self._stores = [s for s, _ in stores]
+        self._offsets = [o for _, o in stores]
+        self._tables: dict = {}
+        self._lock = threading.Lock()
+
+    def _table(self, fieldname: str):
+        table = self._tables.get(fieldname)
+        if table is not None:
+            return table
+        hashes, entries, parts = [], [], []
+        for part, store in enumerate(self._stores):
+            found = store.table(fieldname)
+            if found is not None:
+                hashes.append(found[0])
+                entries.append(found[1])
+                parts.append(np.full(len(found[0]), part, np.uint16))
+        if hashes and len({e.dtype for e in entries}) == 1:
+            every = np.concatenate(hashes)
+            order = np.argsort(every, kind="stable")  # a term's segments stay in order
+            table = (every[order], np.concatenate(entries)[order], np.concatenate(parts)[order])
+        else:
+            table = (np.zeros(0, "<u8"), np.zeros(0, ENTRY), np.zeros(0, np.uint16))
+        with self._lock:
+            return self._tables.setdefault(fieldname, table)
+
+    def _rows(self, fieldname: str, text: str | bytes):
+        hashes, entries, parts = self._table(fieldname)
+        key = np.uint64(term_hash(text))
+        start, end = int(np.searchsorted(hashes, key)), int(np.searchsorted(hashes, key, "right"))
+        return entries[start:end], parts[start:end].tolist()
+
+    def postings(self, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(global document numbers as int32, frequencies as float32) of a term."""
+        ids, tf, _ = self._read(fieldname, text, False)
+        return ids, tf
+
+    def positions(self, fieldname: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(global document number, position) of every occurrence of a term, in order."""
+        ids, tf, positions = self._read(fieldname, text, True)
+        return np.repeat(ids, tf.astype(np.int64)), positions
+
+    def _read(self, fieldname: str, text: str | bytes, with_positions: bool):
+        entries, parts = self._rows(fieldname, text)
+        if not len(entries):
+            return np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.uint32)
+        counts = entries["count"].astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        total = int(counts.sum())
+        gaps = np.zeros(total, np.int32)  # each segment's gaps after its first document
+        tf = np.ones(total, np.float32)
+        position_parts = []
+        for at, count, id_width, tf_width, pos_width, start, part in zip(
+                entries["at"].tolist(), counts.tolist(), entries["id_width"].tolist(), entries["tf_width"].tolist(),
+                entries["pos_width"].tolist(), starts.tolist(), parts):
+            gap_bytes = (count - 1) * id_width
+            size = gap_bytes + count * tf_width
+            if with_positions and not pos_width:
+                raise ValueError(f"{fieldname} keeps no positions")
+            data = self._stores[part]._pread(at, size)
+            if count > 1:
+                gaps[start + 1:start + count] = np.frombuffer(data, _ID_TYPES[id_width], count - 1)
+            if tf_width:
+                tf[start:start + count] = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes)
+            if with_positions:
+                occurrences = int(tf[start:start + count].sum())
+                raw = self._stores[part]._pread(at + size, occurrences * pos_width)
+                position_parts.append(np.frombuffer(raw, _POS_TYPES[pos_width], occurrences))
+        run = np.cumsum(gaps, out=gaps)  # int32: a snapshot's documents number fewer than 2**31
+        firsts = entries["first"].astype(np.int64) + np.array(self._offsets, np.int64)[parts]
+        ids = run + np.repeat((firsts - run[starts]).astype(np.int32), counts)
+        positions = (np.concatenate(position_parts).astype(np.uint32) if with_positions
+                     else np.zeros(0, np.uint32))
+        return ids, tf, positions
+
+    def counts(self, fieldname: str, key: str) -> dict[str, int]:
+        """A count-only field's {form: documents} for a key, over every segment."""
+        entries, parts = self._rows(fieldname, key)
+        total: dict[str, int] = {}
+        if not len(entries):
+            return total
+        for at, length, part in zip(entries["at"].tolist(), entries["length"].tolist(), parts):
+            for form, n in marshal.loads(self._stores[part]._pread(at, length))[1].items():
+                total[form] = total.get(form, 0) + n
+        return total
 
 
 def locate(storage_path: str, segment, segment_storage) -> tuple[str, int, int | None] | None:
