@@ -507,8 +507,7 @@ class Snapshot:
         units = self.text_units(docnums) if fieldname in self.aggregated else np.unique(docnums)
         keys: dict[str, np.ndarray] = {}
         for word in dict.fromkeys(w for phrase in phrases for w in phrase):
-            found = self.position_keys(fieldname, word)
-            keys[word] = found[_members(units, found >> 32)]
+            keys[word] = _occurrences_in(self.position_keys(fieldname, word), units)
         out = []
         for phrase in phrases:
             if len(phrase) < 2:
@@ -545,6 +544,22 @@ def _sum_runs(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
         return ids, values
     starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
     return ids[starts], np.add.reduceat(values, starts)
+
+
+def _occurrences_in(keys: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The occurrence keys (sorted: document × 2**32 + position) of the (sorted)
+    documents: each document's run found by binary search, so the cost follows the
+    documents asked about, not the word's million occurrences."""
+    if len(docs) * 8 > len(keys):  # most of the keys: one pass over them is cheaper
+        return keys[_members(docs, keys >> 32)]
+    starts = np.searchsorted(keys, docs << 32)
+    ends = np.searchsorted(keys, (docs + 1) << 32)
+    sizes = ends - starts
+    total = int(sizes.sum())
+    if not total:
+        return keys[:0]
+    at = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+    return keys[at]
 
 
 def _members(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ from ..normalize import fold
 from .facets import UNKNOWN
 from .query import Clause, Form
 
-TEXT_FIELDS = ("folded", "context_folded")  # where a word may be: the text, or the notice's header
 
 
 @dataclass
@@ -27,43 +26,42 @@ def word_docs(snap, word: str, fieldname: str) -> np.ndarray:
     return snap.postings(fieldname, fold(word))[0]
 
 
-def form_mask(snap, form: Form, fields: tuple[str, ...]) -> np.ndarray:
-    """Documents holding every word of the form in one of `fields` (a quoted phrase:
-    next to each other, in the folded text)."""
-    key = ("form", form, fields)
-
-    def build():
-        mask = None
-        for word in form.words:
-            word_mask = np.zeros(snap.n, bool)
-            for fieldname in fields:
-                word_mask[word_docs(snap, word, fieldname)] = True
-            mask = word_mask if mask is None else mask & word_mask
-        if mask is None:
-            return np.zeros(snap.n, bool)
-        if form.adjacent and len(form.words) > 1:
-            candidates = np.nonzero(mask)[0]
-            together = snap.phrase_matches("folded", [fold(w) for w in form.words], candidates)
-            mask = np.zeros(snap.n, bool)
-            mask[candidates[together]] = True
-        return mask
-    return snap.cached(key, build)
+def form_masks(snap, form: Form) -> tuple[np.ndarray, np.ndarray]:
+    """(documents holding every word of the form in their own text, ... in their text
+    or their notice's header); a quoted phrase: its words next to each other, in the
+    text. Computed for each search, a few ms from the cached postings: the
+    generation's cache keeps postings, which cost more to read again, rather than
+    arrays over every document."""
+    own = anywhere = None
+    for word in form.words:
+        in_text = snap.mask(word_docs(snap, word, "folded"))
+        in_header = in_text.copy()
+        in_header[word_docs(snap, word, "context_folded")] = True
+        own = in_text if own is None else np.logical_and(own, in_text, out=own)
+        anywhere = in_header if anywhere is None else np.logical_and(anywhere, in_header, out=anywhere)
+    if own is None:
+        return np.zeros(snap.n, bool), np.zeros(snap.n, bool)
+    if form.adjacent and len(form.words) > 1:  # positions are kept for the text only
+        candidates = np.nonzero(own)[0]
+        together = snap.phrase_matches("folded", [fold(w) for w in form.words], candidates)
+        own = np.zeros(snap.n, bool)
+        own[candidates[together]] = True
+        anywhere = own
+    return own, anywhere
 
 
 def clause_match(snap, clause: Clause) -> ClauseMatch:
-    def build():
-        anywhere = np.zeros(snap.n, bool)
-        own = np.zeros(snap.n, bool)
-        for form in clause.forms:
-            own |= form_mask(snap, form, ("folded",))
-            anywhere |= form_mask(snap, form, TEXT_FIELDS)
-        number = np.zeros(snap.n, bool)
-        cites = np.zeros(snap.n, bool)
-        for key in clause.number_keys:
-            number |= snap.term_mask("number", key)
-            cites |= snap.term_mask("cites", key)  # however the citing text wrote the number
-        return ClauseMatch(anywhere | number | cites, own, number)
-    return snap.cached(("clause", clause), build)
+    anywhere = np.zeros(snap.n, bool)
+    own = np.zeros(snap.n, bool)
+    for form in clause.forms:
+        form_own, form_anywhere = form_masks(snap, form)
+        own |= form_own
+        anywhere |= form_anywhere
+    number = np.zeros(snap.n, bool)
+    for key in clause.number_keys:
+        number |= snap.term_mask("number", key)
+        anywhere |= snap.term_mask("cites", key)  # however the citing text wrote the number
+    return ClauseMatch(anywhere | number, own, number)
 
 
 def coverage(snap, clauses, each=None) -> tuple[np.ndarray, np.ndarray, list[ClauseMatch]]:

@@ -81,11 +81,7 @@ def _norms(snap, fieldname: str) -> np.ndarray:
 
 
 def clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
-    """Every document's score for one clause, before the adjacency boosts (cached)."""
-    return snap.cached(("score", clause), lambda: _clause_score(snap, clause, match))
-
-
-def _clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
+    """Every document's score for one clause, before the adjacency boosts."""
     best = np.zeros(snap.n, np.float32)
     for form in clause.forms:
         score = np.zeros(snap.n, np.float32)
