@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import CORPUS_DISTINCT
+from conftest import CORPUS_DISTINCT, ROOT
 from indexer.errors import BadQuery
 from indexer.search import SearchRequest, search, snippet
 
@@ -211,3 +211,16 @@ def test_browsing_without_words_matches_the_scored_path(corpus_index):
         if request.sort != "relevance":
             assert [h.date for h in fast.hits] == [h.date for h in scored.hits]
     assert all(int(year) < 10_000 for year in search(corpus_index, SearchRequest()).facets["year"])
+
+
+def test_word_segmentation_loads_pyvi_without_scikit_learn():
+    """The server's memory: pyvi's tokenizer works without scikit-learn and SciPy
+    (about 95 MB) being imported."""
+    import subprocess
+    import sys as _sys
+    code = ("import sys; from indexer.search.query import compound_words; "
+            "print(compound_words('giải phóng mặt bằng')); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    out = subprocess.run([_sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(ROOT)).stdout.splitlines()
+    assert out == ["[['giải', 'phóng'], ['mặt', 'bằng']]", "[]"]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -184,8 +185,22 @@ def alternatives(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def compound_words(text: str) -> list[list[str]]:
     """pyvi's word segmentation of a query, compounds only: [[mặt, bằng], [giải, phóng]].
     A notice where they stand together ranks above one where the syllables are scattered."""
+    return [w.split("_") for w in _tokenizer().tokenize(text.lower()).split() if "_" in w]
+
+
+def _tokenizer():
+    """pyvi's ViTokenizer, imported without scikit-learn. Its model is a pickled
+    sklearn_crfsuite.CRF, and sklearn_crfsuite takes its base class from scikit-learn
+    when it can (nothing the tokenizer uses: a plain class otherwise). Importing
+    scikit-learn and SciPy cost the server about 95 MB of its memory."""
+    if "sklearn_crfsuite" not in sys.modules and "sklearn" not in sys.modules:
+        sys.modules["sklearn"] = None  # `from sklearn.base import …` raises ImportError
+        try:
+            from pyvi import ViTokenizer
+        finally:
+            del sys.modules["sklearn"]
     from pyvi import ViTokenizer
-    return [w.split("_") for w in ViTokenizer.tokenize(text.lower()).split() if "_" in w]
+    return ViTokenizer
 
 
 def highlight_terms(parsed: ParsedQuery, restored: str = "") -> tuple[tuple[str, ...], ...]:
