@@ -130,9 +130,13 @@ def test_columns_and_keywords_are_whooshs(index):
             dated += bool(date)
             assert snap.column("date")[docnum] == (date_key(date) if date else MISSING_DATE)
             assert snap.column("year")[docnum] == (year if year else MISSING_DATE)
-        keyword = snap.keyword("level")
-        for code, value in enumerate(keyword.values):
-            assert sorted(keyword.docs[keyword.codes == code].tolist()) == whoosh_docs(searcher, wq.Term("level", value))
+        for fieldname in ("level", "topics"):
+            notices, items = snap.keyword(fieldname, "notice"), snap.keyword(fieldname, "item")
+            assert notices.values == items.values
+            for code, value in enumerate(notices.values):
+                found = notices.docs[notices.codes == code].tolist() + items.docs[items.codes == code].tolist()
+                assert sorted(found) == [d for d in whoosh_docs(searcher, wq.Term(fieldname, value)) if snap.live[d]]
+                assert snap.is_notice[notices.docs].all() and snap.is_item[items.docs].all()
     assert dated > 10
     assert date_key(dt.date(2021, 7, 8)) == date_key(dt.datetime(2021, 7, 8))
 

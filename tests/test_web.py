@@ -287,5 +287,5 @@ def test_a_started_server_reads_its_tables_before_the_first_search(corpus_archiv
     store = Store(corpus_archive)
     store.warm_up()
     tables = store.index.snapshot()._tables
-    assert ("lengths", "folded") in tables and ("column", "date") in tables and ("keyword", "issuer") in tables
+    assert ("lengths", "folded") in tables and ("column", "date") in tables and ("keyword", "issuer", "notice") in tables
     Store(tmp_path / "empty").warm_up()

@@ -416,27 +416,24 @@ class Snapshot:
     def column(self, fieldname: str) -> np.ndarray:
         return self.table(("column", fieldname), lambda: self._concat(lambda a: a.column(fieldname), np.int64))
 
-    def keyword(self, fieldname: str, kind: str | None = None) -> Keyword:
-        """Every value of a keyword field and its live documents (of one kind, "notice"
-        or "item", when given: a facet counts one kind)."""
-        if kind is not None:
-            def of_kind():
-                whole = self.keyword(fieldname)
-                inside = (self.is_notice if kind == "notice" else self.is_item)[whole.docs]
-                return Keyword(whole.values, whole.docs[inside], whole.codes[inside])
-            return self.table(("keyword", fieldname, kind), of_kind)
-
+    def keyword(self, fieldname: str, kind: str) -> Keyword:
+        """Every value of a keyword field and its live documents of one kind ("notice" or
+        "item": a facet counts one kind; the item tables are built only for the item view)."""
         def build():
-            values = sorted({t for arrays, _ in self.parts for t in arrays.terms(fieldname)})
+            values = self.table(("keyword values", fieldname),
+                                lambda: sorted({t for arrays, _ in self.parts for t in arrays.terms(fieldname)}))
+            of_kind = self.is_notice if kind == "notice" else self.is_item
+            code_type = np.uint16 if len(values) < 2**16 else np.int32
             docs, codes = [], []
             for code, value in enumerate(values):
                 ids, _ = self._live_postings(fieldname, value)  # read once for the table: not cached
+                ids = ids[of_kind[ids]]
                 docs.append(ids)
-                codes.append(np.full(len(ids), code, np.int32))
+                codes.append(np.full(len(ids), code, code_type))
             if not docs:
-                return Keyword([], np.zeros(0, np.int32), np.zeros(0, np.int32))
+                return Keyword([], np.zeros(0, np.int32), np.zeros(0, code_type))
             return Keyword(values, np.concatenate(docs), np.concatenate(codes))
-        return self.table(("keyword", fieldname), build)
+        return self.table(("keyword", fieldname, kind), build)
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(self.n, bool)

@@ -107,7 +107,7 @@ def _filter_mask(snap, request) -> np.ndarray:
     if request.date_from or request.date_to:
         mask &= _in_range(snap.column("date"), request.date_from, request.date_to)
     if request.body == UNKNOWN:  # the facet's "(không rõ)": notices whose issuer was not found
-        mask[snap.keyword("issuer").docs] = False
+        mask[snap.keyword("issuer", request.kind).docs] = False
     for value, fieldname in ((request.body if request.body != UNKNOWN else "", "issuer"), (request.level, "level"), (request.topic, "topics"),
                              (request.doc_type, "doc_type"), (request.presiding, "presiding"),
                              (request.addressee.replace(",", ";"), "addressees")):
