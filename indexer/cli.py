@@ -352,6 +352,9 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
             click.echo(f"  also in: {', '.join(c.path or c.name for c in hit.copies)}")
 
 
+TRIM_ABOVE_MB = 450  # the server's resident memory past which freed heap pages are given back
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
@@ -370,8 +373,8 @@ def serve_command(host, port, threads, data, taxonomy):
     problem = _cannot_listen(host, port)
     if problem:
         _fail(f"cannot listen on {host}:{port}: {problem} (choose another with --port)", 2)
-    return_freed_memory()
     app = create_app({"DATA_DIR": str(data), "TOPICS": str(taxonomy) if taxonomy else None})
+    app.wsgi_app = return_freed_memory(app.wsgi_app, above_mb=TRIM_ABOVE_MB)
     threading.Thread(target=app.extensions["ketluan"].warm_up, name="warm-up", daemon=True).start()
     click.echo(f"ketluan: serving {data} on http://{host}:{port}/  (Ctrl-C to stop)")
     try:

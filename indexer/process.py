@@ -22,22 +22,38 @@ def init_child() -> None:
         os._exit(1)  # the parent died before the line above took effect
 
 
-def return_freed_memory() -> None:
+def return_freed_memory(wsgi_app, above_mb: float):
     """For the long-lived server, whose threads allocate large numpy arrays (a score or
-    a mask per document: 1–4 MB each at 100,000 notices). glibc would give each thread
-    a heap of its own and, once a large array has been freed, serve the next ones from
-    those heaps rather than map them, so freed memory stayed in the process: 1.6 GB
-    against 0.65 GB for the same queries at 100,000 notices. Fixed thresholds instead:
-    blocks over 128 KB are mapped and unmapped, two heaps at most.
+    a mask per document: 1–4 MB each at 100,000 notices): at most two heaps, arrays up
+    to 16 MB reused from them, and after a request, when the server holds more than
+    `above_mb`, the heaps' free pages given back (`malloc_trim`). Returns `wsgi_app`
+    wrapped to do so.
 
-    The price is speed: each large array is mapped afresh and its pages faulted in.
-    Measured at 100,000 notices over HTTP (bench/run.py): p50 / p95 375 / 2,812 ms and
-    a 650 MB peak under 8 clients; with a 16 MB threshold (arrays reused from the heaps)
-    172 / 1,488 ms but a 969 MB peak. Memory wins: the server must fit in 1 GB."""
+    glibc's defaults gave each thread a heap of its own and kept what was freed there:
+    1.6 GB for the same queries at 100,000 notices. Mapping every array over 128 KB
+    afresh (and unmapping it when freed) kept the server at 650 MB, but each search
+    paid for its page faults: 375 / 2,812 ms p50 / p95 over HTTP against 168 / 1,191 in
+    process. Reusing the heaps without trimming: 172 / 1,488 ms but 969 MB."""
     try:
         import ctypes
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError):
-        return  # not glibc
-    for option, value in ((-8, 2), (-3, 128 * 1024), (-1, 128 * 1024)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
+        return wsgi_app  # not glibc
+    for option, value in ((-8, 2), (-3, 16 * 2**20), (-1, 16 * 2**20)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
         mallopt(option, value)  # M_TRIM_THRESHOLD
+    page = os.sysconf("SC_PAGE_SIZE")
+    limit = above_mb * 2**20
+
+    def trimming(environ, start_response):
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            try:
+                with open("/proc/self/statm", "rb") as statm:
+                    resident = int(statm.read().split()[1]) * page
+            except (OSError, ValueError, IndexError):
+                resident = 0
+            if resident > limit:
+                malloc_trim(0)
+    return trimming

@@ -109,7 +109,7 @@ def _search(index, request: SearchRequest) -> SearchResult:
     raw = np.zeros(snap.n, np.float32)  # every document's score, before the adjacency boosts
 
     def add_score(clause, clause_match):
-        raw[:] += score.clause_score(snap, clause, clause_match)
+        score.add_clause_score(snap, clause, clause_match, raw)
     covered, own, matches = match.coverage(snap, parsed.clauses, each=add_score)
     excluded = match.excluded_mask(snap, parsed.excluded) if parsed.excluded else None
     n = len(parsed.clauses)
@@ -150,7 +150,7 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     if excluded is not None:
         item_ok &= ~excluded
     if request.kind == "notice":
-        ranked, _ = score.combine_with_items(snap, raw, item_ok)
+        ranked = score.combine_with_items(snap, raw, item_ok)
     else:
         ranked = raw
     candidates = np.nonzero(matching)[0]
@@ -176,7 +176,7 @@ def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, match
     hits = []
     for docnum in page_docs.tolist():
         value = final.get(docnum, float(ranked[docnum]))
-        missing = tuple(c.text for c, m in zip(parsed.clauses, matches) if not m.anywhere[docnum]) \
+        missing = tuple(c.text for c, m in zip(parsed.clauses, matches) if not match.matched_in(m, docnum)) \
             if covered[docnum] < n else ()
         if request.kind == "notice":
             items = telling[docnum]

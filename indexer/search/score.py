@@ -61,9 +61,13 @@ def _add(snap, into: np.ndarray, fieldname: str, text: str, weight: float) -> No
     notice = snap.is_notice[ids]
     df_notice = int(np.count_nonzero(notice))
     idf_notice = weight * snap.idf(df_notice, max(snap.notices, 1))
-    idf_item = weight * snap.idf(len(ids) - df_notice, max(snap.items, 1))
-    part = tf * np.float32(K1 + 1) / (tf + _norms(snap, fieldname)[ids])
-    part *= np.where(notice, np.float32(idf_notice), np.float32(idf_item))
+    idf_item = weight * snap.idf(len(ids) - df_notice, max(snap.items, 1))  # > 0: df ≤ the items
+    part = _norms(snap, fieldname)[ids]  # one array the size of the postings, worked in place
+    part += tf
+    np.divide(tf, part, out=part)
+    part *= np.float32(idf_item * (K1 + 1))
+    if df_notice:
+        part[notice] *= np.float32(idf_notice / idf_item)
     into[ids] += part
 
 
@@ -80,20 +84,34 @@ def _norms(snap, fieldname: str) -> np.ndarray:
     return snap.table(("bm25 norms", fieldname), build)
 
 
-def clause_score(snap, clause, match: ClauseMatch) -> np.ndarray:
-    """Every document's score for one clause, before the adjacency boosts."""
+def add_clause_score(snap, clause, match: ClauseMatch, into: np.ndarray) -> None:
+    """Adds every document's score for one clause (before the adjacency boosts) to
+    `into`: its best form's, where the clause matches."""
+    forms = clause.forms
+    if len(forms) == 1 and len(forms[0].words) == 1 and not forms[0].adjacent:
+        # every document holding the word matches the clause: no other array needed
+        word_scores(snap, forms[0].words[0], into)
+        _add_number_scores(snap, clause, into)
+        return
     best = np.zeros(snap.n, np.float32)
-    for form in clause.forms:
-        score = np.zeros(snap.n, np.float32)
+    score = np.empty(snap.n, np.float32)
+    for form in forms:
+        score.fill(0)
         for word in form.words:
             word_scores(snap, word, score)
         np.maximum(best, score, out=best)
+    del score
+    _add_number_scores(snap, clause, best)
+    best *= match.anywhere
+    into += best
+
+
+def _add_number_scores(snap, clause, into: np.ndarray) -> None:
     for key in clause.number_keys:
         ids = snap.postings("number", key)[0]
-        best[ids] += NUMBER_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
+        into[ids] += NUMBER_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
         ids = snap.postings("cites", key)[0]
-        best[ids] += CITES_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
-    return best * match.anywhere
+        into[ids] += CITES_WEIGHT * snap.idf(int(snap.is_notice[ids].sum()), max(snap.notices, 1))
 
 
 def number_bonus(snap, parsed: ParsedQuery) -> np.ndarray | None:
@@ -123,15 +141,18 @@ def coverage_factor(covered: np.ndarray, clauses: int) -> np.ndarray:
     return (covered.astype(np.float32) / clauses) ** 2
 
 
-def combine_with_items(snap, score: np.ndarray, item_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(each notice's combined score, each notice's best item score)."""
-    best_item = np.zeros(snap.n, np.float32)
-    items = np.nonzero(item_ok)[0]
+def combine_with_items(snap, score: np.ndarray, item_ok: np.ndarray) -> np.ndarray:
+    """Each notice's combined score: max(notice, best item) + ITEM_SHARE × min(...),
+    computed as notice + best item - (1 - ITEM_SHARE) × min(...), in place."""
+    combined = np.zeros(snap.n, np.float32)  # first each notice's best item score
+    items = np.flatnonzero(item_ok)
     if len(items):
-        np.maximum.at(best_item, snap.parent[items], score[items])
-    high = np.maximum(score, best_item)
-    low = np.minimum(score, best_item)
-    return high + ITEM_SHARE * low, best_item
+        np.maximum.at(combined, snap.parent[items], score[items])
+    low = np.minimum(score, combined)
+    combined += score
+    low *= np.float32(1 - ITEM_SHARE)
+    combined -= low
+    return combined
 
 
 def top(candidates: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
