@@ -206,8 +206,8 @@ class SegmentArrays:
             with WHOOSH_LOCK:
                 column = self.reader._perdoc._cached_reader(f"_{fieldname}_len", _lengths_column())
                 raw = column_values(column, self.n, np.uint8) if column else np.zeros(self.n, np.uint8)
-            self._lengths[fieldname] = LENGTHS[raw]
-        return self._lengths[fieldname]
+            self._lengths[fieldname] = raw  # whoosh's byte per document (a quarter of the floats)
+        return LENGTHS[self._lengths[fieldname]]
 
     def terms(self, fieldname: str) -> list[str]:
         if fieldname not in self._terms:
@@ -302,6 +302,7 @@ class Snapshot:
         self.live = np.ones(self.n, bool)
         for arrays, offset in self.parts:
             self.live[arrays.deleted() + offset] = False
+        self.deletions = not self.live.all()
         kinds = self._concat(lambda a: a.is_notice, bool)
         self.is_notice = kinds & self.live
         self.is_item = ~kinds & self.live
@@ -347,8 +348,9 @@ class Snapshot:
 
     def _live_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         i, w = self._every_posting(fieldname, text)
-        keep = self.live[i]
-        i, w = i[keep], w[keep]
+        if self.deletions:
+            keep = self.live[i]
+            i, w = i[keep], w[keep]
         return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
 
     def _every_posting(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -374,9 +376,10 @@ class Snapshot:
         if not items.any():
             return ids, tf
         item_ids, item_tf = ids[items], tf[items]
-        parents = self.parent[item_ids]
-        known = parents >= 0
-        parents, parent_tf = parents[known], item_tf[known]
+        parents, parent_tf = self.parent[item_ids], item_tf
+        if parents[0] < 0:  # items before any notice (a segment not written by add_notices)
+            known = parents >= 0
+            parents, parent_tf = parents[known], item_tf[known]
         if len(parents) > 1 and (parents[1:] < parents[:-1]).any():  # items follow their notice: not expected
             order = np.argsort(parents, kind="stable")
             parents, parent_tf = parents[order], parent_tf[order]
@@ -399,19 +402,12 @@ class Snapshot:
         return total
 
     def lengths(self, fieldname: str) -> np.ndarray:
-        def build():
-            lengths = self._concat(lambda a: a.lengths(fieldname), np.float32)
-            if fieldname in self.aggregated:  # a notice's own text and its items'
-                items = np.flatnonzero(self.is_item & (self.parent >= 0))
-                lengths = lengths + np.bincount(self.parent[items], lengths[items], self.n).astype(np.float32)
-            return lengths
-        return self.table(("lengths", fieldname), build)
-
-    def average_length(self, fieldname: str, kind_mask: np.ndarray) -> float:
-        def build():
-            lengths = self.lengths(fieldname)[kind_mask]
-            return float(lengths.mean()) if len(lengths) else 1.0
-        return self.table(("avg", fieldname, kind_mask is self.is_notice), build) or 1.0
+        """Every document's length in a text field (not kept: BM25 keeps its norms)."""
+        lengths = self._concat(lambda a: a.lengths(fieldname), np.float32)
+        if fieldname in self.aggregated:  # a notice's own text and its items'
+            items = np.flatnonzero(self.is_item & (self.parent >= 0))
+            lengths += np.bincount(self.parent[items], lengths[items], self.n).astype(np.float32)
+        return lengths
 
     def column(self, fieldname: str) -> np.ndarray:
         return self.table(("column", fieldname), lambda: self._concat(lambda a: a.column(fieldname), np.int64))

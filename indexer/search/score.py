@@ -78,10 +78,13 @@ def _norms(snap, fieldname: str) -> np.ndarray:
         lengths = snap.lengths(fieldname)
         if not lengths.any():
             return np.full(snap.n, K1, np.float32)
-        average = np.where(snap.is_notice, snap.average_length(fieldname, snap.is_notice),
-                           snap.average_length(fieldname, snap.is_item))
+        average = np.where(snap.is_notice, _mean(lengths[snap.is_notice]), _mean(lengths[snap.is_item]))
         return (K1 * (1 - B + B * lengths / average)).astype(np.float32)
     return snap.table(("bm25 norms", fieldname), build)
+
+
+def _mean(lengths: np.ndarray) -> float:
+    return float(lengths.mean()) or 1.0 if len(lengths) else 1.0
 
 
 def add_clause_score(snap, clause, match: ClauseMatch, into: np.ndarray) -> None:
