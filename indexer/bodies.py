@@ -23,8 +23,9 @@ ORG_PHRASES = [
     "Trung tâm Chính trị", "Ban Quản lý dự án", "Ban Chỉ đạo", "Tổ công tác",
     "Tỉnh đoàn", "Thành đoàn", "Thị đoàn", "Huyện đoàn", "Quận đoàn",
 ]
-# `UBND` → `Ủy ban nhân dân`: single-word abbreviations of the shared, editable list.
-ABBREVIATIONS = {k: forms[0] for k, forms in abbreviations.table().items() if " " not in k}
+# `UBND` → `Ủy ban nhân dân`, `TC-KH` → `tài chính - kế hoạch`: abbreviations of the
+# shared, editable list written as one word (joined by `-` or `&` at most).
+ABBREVIATIONS = {k: forms[0] for k, forms in abbreviations.table().items()}
 # Level words; the words after one (or after a `... ủy`) are a place name.
 LEVEL_WORDS = ["thành phố", "thị xã", "thị trấn", "tỉnh", "huyện", "quận", "xã", "phường"]
 PLACE_AFTER = {"tinh uy", "thanh uy", "thi uy", "huyen uy", "quan uy"}
@@ -55,7 +56,7 @@ def _title_word(word: str) -> str:
 def expand_abbreviations(name: str) -> str:
     words = []
     for word in name.split():
-        key = fold(word.strip(".,;:"))
+        key = abbreviations.key(word.strip(".,;:"))
         words.append(ABBREVIATIONS.get(key, word) if word.isupper() or key in ("ubnd", "hdnd") else word)
     return " ".join(words)
 
@@ -91,6 +92,11 @@ def canonical_body(name: str) -> str:
     out: list[str] = []
     i = 0
     place_mode = False
+    agency = _agency_head(folded)
+    if agency:  # `SỞ NÔNG NGHIỆP VÀ PTNT` → `Sở Nông nghiệp và Phát triển nông thôn`
+        out.extend(agency)
+        i = len(agency)
+        i = _agency_field(words, folded, i, out)
     while i < len(words):
         for key, canon in _PHRASES:
             if _same_words(words[i:i + len(key)], folded[i:i + len(key)], key, canon, marked) and \
@@ -109,6 +115,35 @@ def canonical_body(name: str) -> str:
             i += 1
     text = " ".join(out)
     return text[:1].upper() + text[1:]
+
+
+# An agency's first words: what follows is its field (`Nông nghiệp và Phát triển nông thôn`).
+_AGENCY_HEADS = {("so",): ["Sở"], ("phong",): ["Phòng"], ("chi", "cuc"): ["Chi", "cục"], ("cuc",): ["Cục"]}
+
+
+def _agency_head(folded: list[str]) -> list[str]:
+    for key, canon in _AGENCY_HEADS.items():
+        if [f.lower() for f in folded[:len(key)]] == list(key):
+            return canon
+    return []
+
+
+def _agency_field(words: list[str], folded: list[str], i: int, out: list[str]) -> int:
+    """An agency's field as officials spell it: a capital on its first word and on the
+    first word after `và` or a dash (`Lao động - Thương binh và Xã hội`), other words
+    lower case; a name already written that way is kept. Stops at a level word."""
+    level_words = {fold(w) for w in LEVEL_WORDS for w in w.split()[:1]}
+    after_break = True
+    while i < len(words):
+        word, key = words[i], folded[i].lower()
+        if key in level_words and not after_break:
+            break
+        if word.isupper() or word.islower():
+            word = _title_word(word) if after_break and key not in ("va", "-") else word.lower()
+        out.append(word)
+        after_break = key in ("va", "-", "–")
+        i += 1
+    return i
 
 
 @lru_cache(maxsize=8192)

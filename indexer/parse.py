@@ -273,7 +273,7 @@ def _parse_notice(lines: list[str]) -> Notice:
         meeting_date=meeting_date,
         period=_period(title) or _period(opening_text),
         meeting=_meeting(opening_text, title),
-        presiding=_presiding(opening_text),
+        presiding=_presiding(opening_text) or _chair_who_signed(signer),
         title=title,
         items=items,
         recipients=recipients,
@@ -420,19 +420,30 @@ def _header_issuer(cells: list[str]) -> str:
     return names[-1]
 
 
+# An agency of a People's Committee, named with its place rather than its parent's name.
+_AGENCY = re.compile(r"^(so|phong|chi cuc|cuc|trung tam|thanh tra|ban quan ly)\b")
+_LEVEL_FIRST_WORDS = {"tinh", "thanh", "huyen", "quan", "thi", "xa", "phuong"}
+
+
 def _unit_of(unit: str, parent: str) -> str:
     """A unit's full name: `VĂN PHÒNG` under `UBND TỈNH ĐỒNG NAI` is the office of that
     body; a unit whose name already ends with its parent's body (`VĂN PHÒNG HĐND VÀ
     UBND` under `UBND HUYỆN ĐẠI LỘC`) takes only the parent's place."""
     own = " " + fold(expand_abbreviations(unit)).lower()
     words = parent.split()
+    if _AGENCY.match(own.strip()):  # `SỞ NÔNG NGHIỆP VÀ PTNT` under `UBND TỈNH QUẢNG TRỊ`: of the province
+        for k, word in enumerate(words):
+            if fold(word).lower() in _LEVEL_FIRST_WORDS:
+                return f"{unit} {' '.join(words[k:])}"
     for k in range(len(words) - 1, 0, -1):
         if own.endswith(" " + fold(expand_abbreviations(" ".join(words[:k]))).lower()):
             return f"{unit} {' '.join(words[k:])}"
     return f"{unit} {parent}"
 
 
-_COMMITTEE_ALONE = re.compile(r"^(tinh uy|thanh uy|thi uy|huyen uy|quan uy|dang uy)$")
+# A committee named without its place (`BAN THƯỜNG VỤ TỈNH ỦY` under `ĐẢNG BỘ TỈNH NINH THUẬN`).
+_COMMITTEE_ALONE = re.compile(r"^((ban thuong vu|thuong truc|ban chap hanh)\s+)?(tinh uy|thanh uy|thi uy|huyen uy|"
+                              r"quan uy|dang uy)$")
 # The committee that signs for a Đảng bộ (`T/M TỈNH ỦY` under `ĐẢNG BỘ TỈNH HÀ TĨNH`).
 _COMMITTEE_OF_LEVEL = {"tinh": "Tỉnh ủy", "thanh pho": "Thành ủy", "thi xa": "Thị ủy", "huyen": "Huyện ủy",
                        "quan": "Quận ủy"}
@@ -607,6 +618,14 @@ def _presiding(text: str) -> Person | None:
     if candidates:
         return max(candidates, key=lambda c: c[:2])[2]
     return _named_before_chairing(text)
+
+
+def _chair_who_signed(signer) -> Person | None:
+    """The chair of a session who signs its conclusions under `CHỦ TỌA KỲ HỌP` (`Thay
+    mặt chủ tọa kỳ họp, tôi kết luận…`) concluded it."""
+    if signer and signer.name and re.search(r"\bchu toa\b", fold(signer.position).lower()):
+        return Person(signer.name, signer.position)
+    return None
 
 
 def _name_at(words: list[str]) -> list[str]:
