@@ -88,6 +88,7 @@ class TextTerms:
         self.fold_table = fold_table
         self.positions = positions
         self._forms: dict[str, bytes] = {}
+        self._last: tuple | None = None
 
     def _form(self, token: str) -> bytes:
         form = token.lower()
@@ -99,6 +100,14 @@ class TextTerms:
         return value
 
     def __call__(self, value: str, boost: float = 1.0) -> list[tuple[bytes, int, float, bytes]]:
+        last = self._last
+        if last is not None and last[0] == value and last[1] == boost:
+            return last[2]  # a notice's items repeat its header: tokenised once
+        postings = self._postings(value, boost)
+        self._last = (value, boost, postings)
+        return postings
+
+    def _postings(self, value: str, boost: float) -> list[tuple[bytes, int, float, bytes]]:
         forms = self._forms
         found: dict[bytes, list[int]] = {}
         for pos, token in enumerate(self.pattern.findall(value)):
