@@ -154,8 +154,28 @@ FOLD_TABLE = _build_fold_table()
 def fold(text: str) -> str:
     """Lower case without any diacritics, đ → d: `Đảng ủy` → `dang uy`.
 
-    For NFC input without stray combining marks, len(fold(s)) == len(s)."""
-    return text.translate(FOLD_TABLE).lower()
+    For NFC input without stray combining marks, len(fold(s)) == len(s).
+
+    Remembered: parsing a notice folds the same lines and texts again and again (half
+    the characters folded were repeats), and `str.translate` costs about 35 ns a
+    character outside ASCII."""
+    if text.isascii():
+        return text.lower()
+    found = _FOLDED.get(text)
+    if found is None:
+        found = text.translate(FOLD_TABLE).lower()
+        global _folded_chars
+        _folded_chars += len(text)
+        if _folded_chars > _MAX_FOLDED_CHARS:
+            _FOLDED.clear()
+            _folded_chars = len(text)
+        _FOLDED[text] = found
+    return found
+
+
+_FOLDED: dict[str, str] = {}
+_MAX_FOLDED_CHARS = 2_000_000  # about 8 MB of texts and their folds
+_folded_chars = 0
 
 
 _COMBINING = re.compile("[\u0300-\u036f]")
