@@ -280,12 +280,12 @@ def test_a_notice_with_copies_shows_once_and_lists_them(client):
 
 
 def test_a_started_server_reads_its_tables_before_the_first_search(corpus_archive, tmp_path):
-    """ketluan serve warms the index in the background: lengths, columns and facet
+    """ketluan serve warms the index in the background: BM25 norms, columns and facet
     tables are read before anyone searches; with no index there is nothing to warm
     and nothing fails."""
     from search_web.store import Store
     store = Store(corpus_archive)
     store.warm_up()
     tables = store.index.snapshot()._tables
-    assert ("lengths", "folded") in tables and ("column", "date") in tables and ("keyword", "issuer", "notice") in tables
+    assert ("bm25 norms", "folded") in tables and ("column", "date") in tables and ("keyword", "issuer", "notice") in tables
     Store(tmp_path / "empty").warm_up()
