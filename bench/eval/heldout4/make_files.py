@@ -1,7 +1,8 @@
-"""Writes the held-out files from their UTF-8 texts in src/, each in the format and
-encoding its name says: Windows-1258 (tones as combining marks), ALTO and hOCR (OCR
-output, a line per element), .docx (header and signature rows as tables, `|` between
-the cells in src/), VNI. The rest are copied as they are.
+"""Writes the held-out files that an archive receives in other formats and encodings
+from their UTF-8 texts in src/, each as its name says: Windows-1258 (tones as
+combining marks), ALTO and hOCR (OCR output, a line per element), .docx (header and
+signature rows as tables, `|` between the cells in src/), VNI. The plain text and HTML
+files are written as they are, beside this script.
 
     python bench/eval/heldout4/make_files.py
 """
@@ -9,27 +10,14 @@ from __future__ import annotations
 
 import html
 import sys
-import unicodedata
 import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
+sys.path.insert(0, str(HERE.parents[1]))  # bench/: its format writers
 
-TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-
-
-def cp1258(text: str) -> bytes:
-    out = bytearray()
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            marks = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in marks if c not in TONES))
-            out += base.encode("cp1258") + "".join(c for c in marks if c in TONES).encode("cp1258")
-    return bytes(out)
-
+from formats import cp1258  # noqa: E402
 
 def alto(text: str) -> str:
     lines = []
@@ -111,8 +99,6 @@ def main() -> None:
             docx(text, HERE / f"{stem}.docx")
         elif stem.endswith("_vni"):
             (HERE / path.name).write_bytes(encode_vni(text))
-        else:
-            (HERE / path.name).write_bytes(path.read_bytes())
 
 
 if __name__ == "__main__":
