@@ -43,9 +43,9 @@ from .poststore import StoreSet, open_store
 
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
-POSTINGS_BUDGET = 64 * 2**20  # bytes of posting arrays kept, all segments together
-# bytes of postings, masks and match results kept per index generation (a 15-word
-# query at 100,000 notices uses about 130 MB: less, and it reads its words again)
+POSTINGS_BUDGET = 64 * 2**20  # bytes of whoosh-block postings kept (segments without a store)
+# bytes of postings, positions and term masks kept per index generation (the 29 bench
+# queries at 100,000 notices read about 400 MB of them; the server must fit in 600 MB)
 SNAPSHOT_BUDGET = 160 * 2**20
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 # Whoosh's readers seek and read shared file objects: one thread at a time.

@@ -14,7 +14,6 @@ from .facets import UNKNOWN
 from .query import Clause, Form
 
 
-
 @dataclass
 class ClauseMatch:
     anywhere: np.ndarray  # bool per document: the clause matches in the text or the header
