@@ -33,7 +33,9 @@ def return_freed_memory(wsgi_app, above_mb: float):
     1.6 GB for the same queries at 100,000 notices. Mapping every array over 128 KB
     afresh (and unmapping it when freed) kept the server at 650 MB, but each search
     paid for its page faults: 375 / 2,812 ms p50 / p95 over HTTP against 168 / 1,191 in
-    process. Reusing the heaps without trimming: 172 / 1,488 ms but 969 MB."""
+    process. Reusing the heaps without trimming: 172 / 1,488 ms but 969 MB. Reusing
+    them and trimming past 450 MB (with this session's smaller searches): 103 / 576 ms,
+    558 MB at most under 8 clients (bench/results/bench-100000.json)."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
