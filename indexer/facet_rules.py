@@ -18,10 +18,15 @@ _NOT_A_BODY = re.compile(r"\b(cong hoa|xa hoi chu nghia|doc lap|tu do|hanh phuc|
 _SIGNATURE = re.compile(r"^(t/m|tm\.?|kt\.?|tl\.?|tuq\.?)\s|\((da )?ky|\bky boi\b|\bngay ky\b")
 
 
+# An agency named with its parent's full name after it (`Sở … Ủy ban nhân dân tỉnh …`):
+# two bodies in one name; an agency is named with its place (`Sở … tỉnh Quảng Trị`).
+_AGENCY_WITH_PARENT = re.compile(r"^(so|phong|chi cuc|cuc)\b.*\b(uy ban nhan dan|hoi dong nhan dan|ubnd|hdnd)\b")
+
+
 def names_a_body(name: str) -> bool:
     folded = fold(name).lower()
     return bool(name.strip()) and bool(_BODY_WORDS.search(folded)) and not _NOT_A_BODY.search(folded) \
-        and not re.search(r"\d|/", folded)
+        and not re.search(r"\d|/", folded) and not _AGENCY_WITH_PARENT.search(folded)
 
 
 def is_one_recipient(text: str) -> bool:

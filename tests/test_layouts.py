@@ -156,6 +156,8 @@ def test_tables_keep_their_columns_and_item_tables_become_items():
     ("Ủy ban nhân dân huyện Đức Linh", True), ("Văn phòng Chính phủ", True), ("Tỉnh ủy Lào Cai", True),
     ("Hòa xã Hội Chủ Nghĩa Việt Nam", False), ("/kh-ubnd Ủy ban nhân dân xã Tân Hòa", False),
     ("Đảng ủy xã Phước Hòa 12-03-2025 09:41:10 +07:00", False), ("Lào Cai", False), ("", False),
+    ("Sở nông nghiệp và ptnt Ủy ban nhân dân tỉnh Quảng Trị", False),  # an agency and its parent: two bodies
+    ("Sở Nông nghiệp và Phát triển nông thôn tỉnh Quảng Trị", True), ("Ban cán sự đảng Ủy ban nhân dân tỉnh", True),
 ])
 def test_an_issuer_is_the_name_of_a_body(name, ok):
     assert names_a_body(name) == ok
