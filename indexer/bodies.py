@@ -128,20 +128,24 @@ def _agency_head(folded: list[str]) -> list[str]:
     return []
 
 
+_LEVEL_FIRST_WORDS = {fold(level.split()[0]) for level in LEVEL_WORDS}
+
+
 def _agency_field(words: list[str], folded: list[str], i: int, out: list[str]) -> int:
     """An agency's field as officials spell it: a capital on its first word and on the
-    first word after `và` or a dash (`Lao động - Thương binh và Xã hội`), other words
-    lower case; a name already written that way is kept. Stops at a level word."""
-    level_words = {fold(w) for w in LEVEL_WORDS for w in w.split()[:1]}
+    first word after `và`, a dash or a comma (`Lao động - Thương binh và Xã hội`, `Văn
+    hóa, Thể thao và Du lịch`), other words lower case; a name already written that way
+    is kept. Stops at a level word (`tỉnh`), unless a field's part begins with it (`và
+    Xã hội`)."""
     after_break = True
     while i < len(words):
         word, key = words[i], folded[i].lower()
-        if key in level_words and not after_break:
+        if key in _LEVEL_FIRST_WORDS and not after_break:
             break
         if word.isupper() or word.islower():
-            word = _title_word(word) if after_break and key not in ("va", "-") else word.lower()
+            word = _title_word(word) if after_break and key not in ("va", "-", "–") else word.lower()
         out.append(word)
-        after_break = key in ("va", "-", "–")
+        after_break = key in ("va", "-", "–") or word.endswith(",")
         i += 1
     return i
 

@@ -273,6 +273,7 @@ def test_a_decisions_enacting_formula_and_legal_basis_are_not_a_title_or_a_meeti
     ("SỞ NÔNG NGHIỆP VÀ PTNT", "Sở Nông nghiệp và Phát triển nông thôn"),
     ("SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG TỈNH LONG AN", "Sở Tài nguyên và Môi trường tỉnh Long An"),
     ("SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI", "Sở Lao động - Thương binh và Xã hội"),
+    ("SỞ VĂN HÓA, THỂ THAO VÀ DU LỊCH TỈNH LÀO CAI", "Sở Văn hóa, Thể thao và Du lịch tỉnh Lào Cai"),
     ("Phòng TC-KH", "Phòng Tài chính - Kế hoạch"),
     ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO HUYỆN", "Phòng Giáo dục và Đào tạo huyện"),
     ("Sở Y tế tỉnh Bến Tre", "Sở Y tế tỉnh Bến Tre"),  # written as officials write it: kept
