@@ -117,18 +117,18 @@ def canonical_body(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# An agency's first words: what follows is its field (`Nông nghiệp và Phát triển nông thôn`).
-_AGENCY_HEADS = {("so",): ["Sở"], ("phong",): ["Phòng"], ("chi", "cuc"): ["Chi", "cục"], ("cuc",): ["Cục"]}
+# An agency's first words (folded): what follows is its field (`Nông nghiệp và Phát triển nông thôn`).
+AGENCY_HEADS = {("so",): ["Sở"], ("phong",): ["Phòng"], ("chi", "cuc"): ["Chi", "cục"], ("cuc",): ["Cục"]}
 
 
 def _agency_head(folded: list[str]) -> list[str]:
-    for key, canon in _AGENCY_HEADS.items():
+    for key, canon in AGENCY_HEADS.items():
         if [f.lower() for f in folded[:len(key)]] == list(key):
             return canon
     return []
 
 
-_LEVEL_FIRST_WORDS = {fold(level.split()[0]) for level in LEVEL_WORDS}
+LEVEL_FIRST_WORDS = {fold(level.split()[0]) for level in LEVEL_WORDS}  # `tinh`, `thanh`, …
 
 
 def _agency_field(words: list[str], folded: list[str], i: int, out: list[str]) -> int:
@@ -140,7 +140,7 @@ def _agency_field(words: list[str], folded: list[str], i: int, out: list[str]) -
     after_break = True
     while i < len(words):
         word, key = words[i], folded[i].lower()
-        if key in _LEVEL_FIRST_WORDS and not after_break:
+        if key in LEVEL_FIRST_WORDS and not after_break:
             break
         if word.isupper() or word.islower():
             word = _title_word(word) if after_break and key not in ("va", "-", "–") else word.lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .bodies import AGENCY_HEADS
 from .model import Notice
 from .normalize import fold
 
@@ -20,7 +21,8 @@ _SIGNATURE = re.compile(r"^(t/m|tm\.?|kt\.?|tl\.?|tuq\.?)\s|\((da )?ky|\bky boi\
 
 # An agency named with its parent's full name after it (`Sở … Ủy ban nhân dân tỉnh …`):
 # two bodies in one name; an agency is named with its place (`Sở … tỉnh Quảng Trị`).
-_AGENCY_WITH_PARENT = re.compile(r"^(so|phong|chi cuc|cuc)\b.*\b(uy ban nhan dan|hoi dong nhan dan|ubnd|hdnd)\b")
+_AGENCY_WITH_PARENT = re.compile(r"^(" + "|".join(" ".join(head) for head in AGENCY_HEADS) +
+                                 r")\b.*\b(uy ban nhan dan|hoi dong nhan dan|ubnd|hdnd)\b")
 
 
 def names_a_body(name: str) -> bool:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from . import dates
-from .bodies import body_level, canonical_addressee, canonical_body, expand_abbreviations, place_name
+from .bodies import LEVEL_FIRST_WORDS, body_level, canonical_addressee, canonical_body, expand_abbreviations, place_name
 from .model import Deadline, Item, Notice, Person, Signer
 from .facet_rules import names_a_body
 from .normalize import fold, normalize
@@ -422,7 +422,6 @@ def _header_issuer(cells: list[str]) -> str:
 
 # An agency of a People's Committee, named with its place rather than its parent's name.
 _AGENCY = re.compile(r"^(so|phong|chi cuc|cuc|trung tam|thanh tra|ban quan ly)\b")
-_LEVEL_FIRST_WORDS = {"tinh", "thanh", "huyen", "quan", "thi", "xa", "phuong"}
 
 
 def _unit_of(unit: str, parent: str) -> str:
@@ -433,7 +432,7 @@ def _unit_of(unit: str, parent: str) -> str:
     words = parent.split()
     if _AGENCY.match(own.strip()):  # `SỞ NÔNG NGHIỆP VÀ PTNT` under `UBND TỈNH QUẢNG TRỊ`: of the province
         for k, word in enumerate(words):
-            if fold(word).lower() in _LEVEL_FIRST_WORDS:
+            if fold(word).lower() in LEVEL_FIRST_WORDS:
                 return f"{unit} {' '.join(words[k:])}"
     for k in range(len(words) - 1, 0, -1):
         if own.endswith(" " + fold(expand_abbreviations(" ".join(words[:k]))).lower()):

@@ -194,27 +194,15 @@ class PostingStore:
         entry = self._entry(fieldname, text)
         if entry is None:
             return np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.uint32)
-        count, id_width, tf_width = int(entry["count"]), int(entry["id_width"]), int(entry["tf_width"])
-        pos_width = int(entry["pos_width"]) if with_positions else 0
-        if with_positions and not pos_width:
-            raise ValueError(f"{fieldname} keeps no positions")
-        gap_bytes = (count - 1) * id_width
-        size = gap_bytes + count * tf_width
-        data = self._pread(int(entry["at"]), size)
+        count = int(entry["count"])
+        gaps, tf, positions = _read_term(self._pread, fieldname, int(entry["at"]), count, int(entry["id_width"]),
+                                         int(entry["tf_width"]), int(entry["pos_width"]), with_positions)
         ids = np.empty(count, np.int32)
         ids[0] = entry["first"]
-        if count > 1:
-            np.cumsum(np.frombuffer(data, _ID_TYPES[id_width], count - 1), out=ids[1:], dtype=np.int32)
-            ids[1:] += ids[0]
-        if tf_width:
-            tf = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes).astype(np.float32)
-        else:
-            tf = np.ones(count, np.float32)
-        if not pos_width:
-            return ids, tf, np.zeros(0, np.uint32)
-        occurrences = int(tf.sum())
-        raw = self._pread(int(entry["at"]) + size, occurrences * pos_width)
-        return ids, tf, np.frombuffer(raw, _POS_TYPES[pos_width], occurrences).astype(np.uint32)
+        ids[1:] = gaps
+        np.cumsum(ids, out=ids)
+        tf = tf.astype(np.float32) if tf is not None else np.ones(count, np.float32)
+        return ids, tf, positions.astype(np.uint32) if positions is not None else np.zeros(0, np.uint32)
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for one key."""
@@ -240,6 +228,25 @@ class PostingStore:
             self.close()
         except OSError:
             pass
+
+
+def _read_term(pread, fieldname: str, at: int, count: int, id_width: int, tf_width: int, pos_width: int,
+               with_positions: bool):
+    """One segment's postings of a term as they are stored: (the gaps after its first
+    document, its frequencies or None when all are 1, its positions or None when not
+    asked for)."""
+    if with_positions and not pos_width:
+        raise ValueError(f"{fieldname} keeps no positions")
+    gap_bytes = (count - 1) * id_width
+    size = gap_bytes + count * tf_width
+    data = pread(at, size)
+    gaps = np.frombuffer(data, _ID_TYPES[id_width], count - 1)
+    tf = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes) if tf_width else None
+    positions = None
+    if with_positions:
+        occurrences = int(tf.sum()) if tf is not None else count
+        positions = np.frombuffer(pread(at + size, occurrences * pos_width), _POS_TYPES[pos_width], occurrences)
+    return gaps, tf, positions
 
 
 class StoreSet:
@@ -305,19 +312,13 @@ class StoreSet:
         for at, count, id_width, tf_width, pos_width, start, part in zip(
                 entries["at"].tolist(), counts.tolist(), entries["id_width"].tolist(), entries["tf_width"].tolist(),
                 entries["pos_width"].tolist(), starts.tolist(), parts):
-            gap_bytes = (count - 1) * id_width
-            size = gap_bytes + count * tf_width
-            if with_positions and not pos_width:
-                raise ValueError(f"{fieldname} keeps no positions")
-            data = self._stores[part]._pread(at, size)
-            if count > 1:
-                gaps[start + 1:start + count] = np.frombuffer(data, _ID_TYPES[id_width], count - 1)
-            if tf_width:
-                tf[start:start + count] = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes)
-            if with_positions:
-                occurrences = int(tf[start:start + count].sum())
-                raw = self._stores[part]._pread(at + size, occurrences * pos_width)
-                position_parts.append(np.frombuffer(raw, _POS_TYPES[pos_width], occurrences))
+            run_gaps, run_tf, run_positions = _read_term(self._stores[part]._pread, fieldname, at, count, id_width,
+                                                         tf_width, pos_width, with_positions)
+            gaps[start + 1:start + count] = run_gaps
+            if run_tf is not None:
+                tf[start:start + count] = run_tf
+            if run_positions is not None:
+                position_parts.append(run_positions)
         run = np.cumsum(gaps, out=gaps)  # int32: a snapshot's documents number fewer than 2**31
         firsts = entries["first"].astype(np.int64) + np.array(self._offsets, np.int64)[parts]
         ids = run + np.repeat((firsts - run[starts]).astype(np.int32), counts)
