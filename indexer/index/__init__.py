@@ -35,7 +35,7 @@ from ..faults import checkpoint
 from ..normalize import FOLD_TABLE, fold
 from ..references import number_key, number_parts
 from .columnar import WHOOSH_LOCK, ByteLRU, POSTINGS_BUDGET, Snapshot
-from .segments import FastMpWriter, FastSegmentWriter, KeywordTerms, TextTerms
+from .segments import FastMpWriter, FastSegmentWriter, IdTerms, KeywordTerms, TextTerms, WordTokens
 
 
 def _cached_reader(self, fieldname, column):
@@ -67,11 +67,14 @@ EXACT = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
 FOLDED = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(FOLD_TABLE)
 
 
-# The same postings as the analysers above, computed faster (see segments.py).
+# The same postings as the analysers above, computed faster (see segments.py); the
+# exact and folded fields of a document hold the same text, split once.
+_WORDS = WordTokens(TOKEN_PATTERN)
 FAST_ANALYZERS = {
-    "exact": TextTerms(TOKEN_PATTERN, positions=False),
-    "folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE),
+    "exact": TextTerms(_WORDS, positions=False),
+    "folded": TextTerms(_WORDS, FOLD_TABLE),
     "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
+    "kind": IdTerms(), "notice_id": IdTerms(),
     "number": KeywordTerms(lowercase=True),
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
                                          "cites")},

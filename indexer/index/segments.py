@@ -3,31 +3,34 @@
 whoosh's SegmentWriter sends every posting through a tokenizer chain of generators,
 pickles it to a temporary run file, and at commit reads the runs back, merges them
 and writes the postings one call at a time, asking for the document's field length
-each time. For this archive (170 postings per document) that was three quarters of
-the indexing time. Here:
+each time. Here a document costs a few calls per field, and postings are numpy arrays:
 
-- fields with a fast analyser (`TextTerms`, `KeywordTerms`) are tokenised in one pass,
-  each distinct token's lower-cased/folded form computed once and remembered;
-- postings are kept in memory grouped by field and term (`TermPool`), and spilled to
-  sorted run files a term at a time (not a posting at a time) when there are many;
-- at commit each term is written a block (128 postings) at a time, with the field
-  lengths read once per field.
+- a field with a fast analyser (`TextTerms`, `KeywordTerms`, `IdTerms`) is split into
+  tokens by one regular expression; each distinct token is given its term's number
+  once per segment, and a document's field goes into the pool as its tokens' numbers,
+  in order (`TermPool.add_tokens`);
+- the pool turns tokens into postings by sorting them by term and document: a
+  posting's frequency is the length of its run, its positions where its tokens stood
+  (when it holds many tokens, and at commit);
+- at commit the postings are sorted into whoosh's order (field, then term) and each
+  term is written a block (128 postings) at a time through the codec's own block
+  writer, with every block's statistics computed at once, and to the segment's posting
+  store (`poststore.py`) from the same arrays.
 
 The postings, term statistics, field lengths, stored fields and columns are the same
 as whoosh's (a test compares two indexes built both ways)."""
 from __future__ import annotations
 
-import heapq
 import queue
-import marshal
-import os
 import re
 import sys
 from array import array
+from dataclasses import dataclass
 from pickle import dumps, loads
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.formats import Existence, Frequency, Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
@@ -41,7 +44,15 @@ _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: dict[int, bytes] = {}
 _MAX_SHARED_POSITION = 20_000
 _POSITION_OF: dict[bytes, list[int]] = {}  # the shared values back to their position
-_MAX_FORMS = 100_000  # remembered token forms per analyser, then forgotten
+
+# What a field's postings hold (whoosh's formats this writer writes), as codes.
+EXISTENCE, FREQUENCY, POSITIONS = 0, 1, 2
+
+
+def format_kind(fmt) -> int | None:
+    """EXISTENCE, FREQUENCY or POSITIONS for whoosh's formats of those names, else None."""
+    kind = type(fmt)
+    return {Existence: EXISTENCE, Frequency: FREQUENCY, Positions: POSITIONS}.get(kind)
 
 
 def frequency_value(n: int) -> bytes:
@@ -53,21 +64,24 @@ def positions_value(positions: list[int]) -> bytes:
     """whoosh's Positions.encode; most words occur once in an item, and those values
     are shared."""
     if len(positions) == 1:
-        pos = positions[0]
-        value = _ONE_POSITION.get(pos)
-        if value is None:
-            value = pack_uint(1) + dumps([pos], 2)
-            if pos < _MAX_SHARED_POSITION:  # a very long text does not grow the table
-                _ONE_POSITION[pos] = value
-                _POSITION_OF[value] = [pos]
-        return value
+        return _one_position(positions[0])
     deltas = [positions[0]] + [b - a for a, b in zip(positions, positions[1:])]
     return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
+def _one_position(pos: int) -> bytes:
+    value = _ONE_POSITION.get(pos)
+    if value is None:
+        value = pack_uint(1) + dumps([pos], 2)
+        if pos < _MAX_SHARED_POSITION:  # a very long text does not grow the table
+            _ONE_POSITION[pos] = value
+            _POSITION_OF[value] = [pos]
+    return value
+
+
 def decode_positions(value: bytes) -> list[int]:
     """The positions of a Positions value (whoosh's: a 4-byte count, then the pickled
-    gaps), for the posting store."""
+    gaps)."""
     known = _POSITION_OF.get(value)
     if known is not None:
         return known
@@ -79,179 +93,251 @@ def decode_positions(value: bytes) -> list[int]:
     return out
 
 
-class TextTerms:
-    """The postings of `RegexTokenizer(pattern) | LowercaseFilter()` (and then
-    `CharsetFilter(fold_table)` when given) with a Positions or Frequency format."""
+class WordTokens:
+    """The token texts of `RegexTokenizer(pattern)`, remembering the last value's (the
+    exact and folded fields are given the same text)."""
 
-    def __init__(self, pattern: str, fold_table: dict | None = None, positions: bool = True):
+    def __init__(self, pattern: str):
         self.pattern = re.compile(pattern)
-        self.fold_table = fold_table
-        self.positions = positions
-        self._forms: dict[str, bytes] = {}
-        self._last: tuple | None = None
+        self._last: tuple[str | None, list[str]] = (None, [])
 
-    def _form(self, token: str) -> bytes:
+    def __call__(self, value: str) -> list[str]:
+        last = self._last
+        if last[0] == value:
+            return last[1]
+        tokens = self.pattern.findall(value)
+        self._last = (value, tokens)
+        return tokens
+
+
+def reference_postings(analyzer, value: str, boost: float, kind: int) -> list[tuple[bytes, int, float, bytes]]:
+    """whoosh's `(btext, frequency, weight, value)` postings of a value, from a fast
+    analyser's tokens and terms: what the pool computes with arrays, one posting at a
+    time (the tests compare it with whoosh's own analysers)."""
+    found: dict[bytes, list[int]] = {}
+    for pos, token in enumerate(analyzer.tokens(value)):
+        found.setdefault(analyzer.term(token), []).append(pos)
+    if kind == EXISTENCE:
+        return [(word, 1, boost, b"") for word in found]
+    encode = positions_value if kind == POSITIONS else (lambda at: frequency_value(len(at)))
+    return [(word, len(at), len(at) * boost, encode(at)) for word, at in found.items()]
+
+
+class TextTerms:
+    """`RegexTokenizer(pattern) | LowercaseFilter()`, and then `CharsetFilter(fold_table)`
+    when given: `tokens(value)` are the words as written, `term(token)` a word's term."""
+
+    def __init__(self, tokens: WordTokens | str, fold_table: dict | None = None, positions: bool = True):
+        self.tokens = tokens if isinstance(tokens, WordTokens) else WordTokens(tokens)
+        self.fold_table = fold_table
+        self.kind = POSITIONS if positions else FREQUENCY
+
+    def term(self, token: str) -> bytes:
         form = token.lower()
         if self.fold_table is not None:
             form = form.translate(self.fold_table)
-        if len(self._forms) > _MAX_FORMS:
-            self._forms.clear()
-        value = self._forms[token] = form.encode("utf-8")
-        return value
+        return form.encode("utf-8")
 
     def __call__(self, value: str, boost: float = 1.0) -> list[tuple[bytes, int, float, bytes]]:
-        last = self._last
-        if last is not None and last[0] == value and last[1] == boost:
-            return last[2]  # a notice's items repeat its header: tokenised once
-        postings = self._postings(value, boost)
-        self._last = (value, boost, postings)
-        return postings
-
-    def _postings(self, value: str, boost: float) -> list[tuple[bytes, int, float, bytes]]:
-        forms = self._forms
-        found: dict[bytes, list[int]] = {}
-        for pos, token in enumerate(self.pattern.findall(value)):
-            word = forms.get(token) or self._form(token)
-            at = found.get(word)
-            if at is None:
-                found[word] = [pos]
-            else:
-                at.append(pos)
-        encode = positions_value if self.positions else (lambda at: frequency_value(len(at)))
-        return [(word, len(at), len(at) * boost, encode(at)) for word, at in found.items()]
+        return reference_postings(self, value, boost, self.kind)
 
 
 class KeywordTerms:
-    """The postings of whoosh's `KeywordAnalyzer(lowercase, commas=True)` with the
-    Frequency format (KEYWORD fields)."""
+    """whoosh's `KeywordAnalyzer(lowercase, commas=True)` (KEYWORD fields, Frequency)."""
 
     _CHUNK = re.compile(r"[^,]+")
 
     def __init__(self, lowercase: bool = False):
         self.lowercase = lowercase
 
+    def tokens(self, value: str) -> list[str]:
+        return [chunk.strip() for chunk in self._CHUNK.findall(value)]
+
+    def term(self, token: str) -> bytes:
+        return (token.lower() if self.lowercase else token).encode("utf-8")
+
     def __call__(self, value: str, boost: float = 1.0) -> list[tuple[bytes, int, float, bytes]]:
-        counts: dict[str, int] = {}
-        for chunk in self._CHUNK.findall(value):
-            word = chunk.strip()
-            if self.lowercase:
-                word = word.lower()
-            counts[word] = counts.get(word, 0) + 1
-        return [(word.encode("utf-8"), n, n * boost, frequency_value(n)) for word, n in counts.items()]
+        return reference_postings(self, value, boost, FREQUENCY)
+
+
+class IdTerms:
+    """whoosh's `IDAnalyzer()` (ID fields, Existence): the whole value is the term."""
+
+    def tokens(self, value: str) -> list[str]:
+        return [value]
+
+    def term(self, token: str) -> bytes:
+        return token.encode("utf-8")
+
+    def __call__(self, value: str, boost: float = 1.0) -> list[tuple[bytes, int, float, bytes]]:
+        return reference_postings(self, value, boost, EXISTENCE)
+
+
+@dataclass
+class _Chunk:
+    """Postings, one per term and document: term numbers, document numbers,
+    frequencies, and the positions of the postings of fields with positions, in
+    posting order."""
+    terms: np.ndarray
+    docs: np.ndarray
+    freqs: np.ndarray
+    positions: np.ndarray
+
+
+@dataclass
+class SortedPostings:
+    """A segment's postings in whoosh's order: `keys[i]` is the i-th term's
+    (field, term), its postings are `starts[i]:starts[i + 1]`; a posting's positions
+    (fields with positions) are `positions[pos_at[j]:pos_at[j + 1]]`."""
+    keys: list[tuple[str, bytes]]
+    starts: np.ndarray
+    docs: np.ndarray
+    freqs: np.ndarray
+    positions: np.ndarray
+    pos_at: np.ndarray
+
+
+_EMPTY = np.zeros(0, np.uint32)
 
 
 class TermPool:
-    """Postings grouped by field and term: per term, the document numbers, weights and
-    values (when not empty). Spilled to a run file sorted by term when more than
-    `limit` postings are held; the runs are merged at commit."""
+    """A segment's postings as arrays. Documents add their tokens' term numbers
+    (`add_tokens`), merged segments their postings (`add`). Past `limit` tokens and
+    postings held, they are turned into a chunk of postings; at commit every chunk is
+    sorted into whoosh's order (`sorted_postings`). Frequencies are kept, weights are
+    the frequency times the field's boost (whoosh's formats give no other weight)."""
 
-    def __init__(self, tempstore, limit: int):
-        self.tempstore = tempstore
+    def __init__(self, schema, limit: int):
+        self.schema = schema
         self.limit = limit
-        self.fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
+        self.keys: list[tuple[str, bytes]] = []  # term number → (field, term)
+        self._kinds = array("B")  # term number → its field's format kind
+        self._numbers: dict[str, dict[bytes, int]] = {}  # field → term → number
+        self._token_numbers: dict[str, dict[str, int]] = {}  # field → token as written → number
         self.fieldnames: set[str] = set()
-        self.count = 0
-        self.runs: list[str] = []
+        self.chunks: list[_Chunk] = []
+        self._reset_buffers()
 
-    def terms_of(self, fieldname: str) -> dict:
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
+    def _reset_buffers(self) -> None:
+        self._tokens, self._run_docs, self._run_lengths = array("I"), array("I"), array("I")
+        self._post_terms, self._post_docs, self._post_freqs = array("I"), array("I"), array("I")
+        self._post_positions = array("I")
+        self.count = 0
+
+    def term_number(self, fieldname: str, btext: bytes) -> int:
+        numbers = self._numbers.get(fieldname)
+        if numbers is None:
+            numbers = self._numbers[fieldname] = {}
             self.fieldnames.add(fieldname)
-        return terms
+        number = numbers.get(btext)
+        if number is None:
+            number = numbers[btext] = len(self.keys)
+            self.keys.append((fieldname, btext))
+            self._kinds.append(format_kind(self.schema[fieldname].format))
+        return number
+
+    def add_tokens(self, fieldname: str, docnum: int, tokens: list[str], term) -> int:
+        """A document's tokens in a field, in order (`term`: a token's term); returns
+        how many there are (the document's length in the field)."""
+        table = self._token_numbers.get(fieldname)
+        if table is None:
+            table = self._token_numbers[fieldname] = {}
+        try:
+            numbers = list(map(table.__getitem__, tokens))
+        except KeyError:
+            for token in tokens:
+                if token not in table:
+                    table[token] = self.term_number(fieldname, term(token))
+            numbers = list(map(table.__getitem__, tokens))
+        if numbers:
+            self._tokens.extend(numbers)
+            self._run_docs.append(docnum)
+            self._run_lengths.append(len(numbers))
+            self.count += len(numbers)
+        return len(numbers)
 
     def add_postings(self, fieldname: str, docnum: int, postings) -> int:
-        """A document's `(btext, frequency, weight, value)` postings in a field; returns
-        the sum of the frequencies (the document's length in the field)."""
-        terms = self.terms_of(fieldname)
-        length = count = 0
+        """A document's postings in whoosh's `(btext, frequency, weight, value)` form (a
+        field without a fast analyser); returns the sum of the frequencies."""
+        length = 0
         for btext, freq, weight, value in postings:
-            entry = terms.get(btext)
-            if entry is None:
-                entry = terms[btext] = (array("I"), array("f"), [])
-            entry[0].append(docnum)
-            entry[1].append(weight)
-            if value:
-                entry[2].append(value)
+            self.add_posting(fieldname, btext, docnum, weight, value)
             length += freq
-            count += 1
-        self.count += count
         return length
 
     def add(self, item) -> None:
         """One posting (whoosh's pool interface: merging existing segments in)."""
-        fieldname, btext, docnum, weight, value = item
-        self.add_postings(fieldname, docnum, ((btext, 0, weight, value),))
+        self.add_posting(*item)
         self.spill_if_full()
+
+    def add_posting(self, fieldname: str, btext: bytes, docnum: int, weight: float, value: bytes) -> None:
+        fmt = self.schema[fieldname].format
+        kind = format_kind(fmt)
+        if kind == POSITIONS:
+            positions = decode_positions(value)
+            freq = len(positions)
+            self._post_positions.extend(positions)
+        else:
+            freq = fmt.decode_frequency(value) if kind == FREQUENCY else 1
+        if abs(weight - freq * fmt.field_boost) > 1e-4 * max(1.0, weight):
+            raise ValueError(f"posting of {fieldname}:{btext!r} weighs {weight}, not its frequency × boost")
+        self._post_terms.append(self.term_number(fieldname, btext))
+        self._post_docs.append(docnum)
+        self._post_freqs.append(freq)
+        self.count += 1
 
     def spill_if_full(self) -> None:
         if self.count > self.limit:
-            self.spill()
+            self.compact()
 
-    def spill(self) -> None:
-        if not self.count:
-            return
-        name = f"{os.urandom(8).hex()}.terms"
-        with self.tempstore.create_file(name).raw_file() as f:
-            for key, ids, weights, values in self._in_memory():
-                marshal.dump((key, ids.tobytes(), weights.tobytes(), values), f)
-        self.runs.append(name)
-        self.fields = {}
-        self.count = 0
+    def compact(self) -> None:
+        """The tokens and postings held → chunks of postings."""
+        if self._tokens:
+            self.chunks.append(self._token_chunk())
+        if self._post_terms:
+            self.chunks.append(_Chunk(*(np.array(a, np.uint32) for a in (
+                self._post_terms, self._post_docs, self._post_freqs, self._post_positions))))
+        self._reset_buffers()
 
-    def _in_memory(self):
-        for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for btext in sorted(terms):
-                ids, weights, values = terms[btext]
-                yield (fieldname, btext), ids, weights, values
+    def _token_chunk(self) -> _Chunk:
+        terms = np.array(self._tokens, np.uint32)
+        lengths = np.array(self._run_lengths, np.int64)
+        docs = np.repeat(np.array(self._run_docs, np.uint32), lengths)
+        positions = (np.arange(len(terms), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        order = np.lexsort((docs, terms))  # stable: a document's tokens stay in order
+        terms, docs, positions = terms[order], docs[order], positions[order].astype(np.uint32)
+        first = np.flatnonzero(np.concatenate(([True], (terms[1:] != terms[:-1]) | (docs[1:] != docs[:-1]))))
+        freqs = np.diff(np.append(first, len(terms))).astype(np.uint32)
+        kinds = np.frombuffer(self._kinds, np.uint8)
+        posting_terms = terms[first]
+        freqs[kinds[posting_terms] == EXISTENCE] = 1
+        return _Chunk(posting_terms, docs[first], freqs, positions[kinds[terms] == POSITIONS])
 
-    def _read_run(self, name: str):
-        with self.tempstore.open_file(name).raw_file() as f:
-            while True:
-                try:
-                    key, ids, weights, values = marshal.load(f)
-                except EOFError:
-                    return
-                yield tuple(key), array("I", ids), array("f", weights), values
-
-    def terms(self):
-        """(fieldname, btext, ids, weights, values) in term order. Runs hold earlier
-        documents than later runs and than memory, so a term's postings from several
-        sources are concatenated in source order."""
-        if not self.runs:
-            for (fieldname, btext), ids, weights, values in self._in_memory():
-                yield fieldname, btext, ids, weights, values
-            return
-        sources = [self._read_run(name) for name in self.runs] + [self._in_memory()]
-        merged = heapq.merge(*[_numbered(source, n) for n, source in enumerate(sources)])
-        current = None
-        for (key, _), ids, weights, values in merged:
-            if current is not None and current[0] == key:
-                current[1].extend(ids)
-                current[2].extend(weights)
-                current[3].extend(values)
-                continue
-            if current is not None:
-                yield (*current[0], *current[1:])
-            current = [key, ids, weights, list(values)]
-        if current is not None:
-            yield (*current[0], *current[1:])
+    def sorted_postings(self) -> SortedPostings:
+        """Every posting, sorted by field, term and document."""
+        self.compact()
+        chunks = self.chunks or [_Chunk(_EMPTY, _EMPTY, _EMPTY, _EMPTY)]
+        terms, docs, freqs, positions = (np.concatenate([getattr(c, name) for c in chunks])
+                                         for name in ("terms", "docs", "freqs", "positions"))
+        kinds = np.frombuffer(self._kinds, np.uint8) if len(self._kinds) else np.zeros(0, np.uint8)
+        npos = np.where(kinds[terms] == POSITIONS, freqs, 0).astype(np.int64)
+        rank = np.empty(len(self.keys), np.int64)
+        rank[sorted(range(len(self.keys)), key=self.keys.__getitem__)] = np.arange(len(self.keys))
+        order = np.lexsort((docs, rank[terms]))
+        # each posting's positions, moved with it
+        pos_start = np.cumsum(npos) - npos
+        npos = npos[order]
+        pos_at = np.zeros(len(npos) + 1, np.int64)
+        np.cumsum(npos, out=pos_at[1:])
+        gather = np.repeat(pos_start[order] - pos_at[:-1], npos) + np.arange(pos_at[-1])
+        terms, docs, freqs, positions = terms[order], docs[order], freqs[order], positions[gather]
+        starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1]))) if len(terms) else _EMPTY
+        keys = [self.keys[t] for t in terms[starts].tolist()]
+        return SortedPostings(keys, np.append(starts, len(terms)), docs, freqs, positions, pos_at)
 
     def cleanup(self) -> None:
-        for name in self.runs:
-            try:
-                self.tempstore.delete_file(name)
-            except OSError:
-                pass
-        self.runs = []
-        self.fields = {}
-        self.count = 0
-
-
-def _numbered(source, n: int):
-    for key, ids, weights, values in source:  # (key, n): equal terms sort by source
-        yield (key, n), ids, weights, values
+        self.chunks = []
+        self._reset_buffers()
 
 
 class _TermPoolWriting:
@@ -266,7 +352,11 @@ class _TermPoolWriting:
 
     def _use_term_pool(self, limit: int, counted: dict | None = None, unstored=()) -> None:
         self.pool.cleanup()
-        self.pool = TermPool(self._tempstorage, limit)
+        unsupported = [name for name, field in self.schema.items()
+                       if field.indexed and format_kind(field.format) is None]
+        if unsupported:
+            raise ValueError(f"the fast writer writes Existence, Frequency and Positions postings only: {unsupported}")
+        self.pool = TermPool(self.schema, limit)
         self.counted = dict(counted or {})
         self.unstored = frozenset(unstored)
         self._reset_counts()
@@ -287,7 +377,7 @@ class _TermPoolWriting:
         lengths = self.per_document_reader()
         store = PostingStoreWriter(self.get_segment().create_file(self.storage, EXTENSION))
         try:
-            write_terms(self.fieldwriter, self.schema, lengths, self.pool.terms(), store, self.unstored)
+            write_terms(self.fieldwriter, self.schema, lengths, self.pool.sorted_postings(), store, self.unstored)
             for fieldname, table in self.counts.items():
                 for key in sorted(table):
                     store.add_counts(fieldname, key, table[key])
@@ -362,9 +452,8 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                 length = 0
                 if field.indexed:
                     analyzer = self.analyzers.get(fieldname)
-                    postings = (analyzer(value, field.format.field_boost) if analyzer is not None
-                                else field.index(value))
-                    length = pool.add_postings(fieldname, docnum, postings)
+                    length = (pool.add_tokens(fieldname, docnum, analyzer.tokens(value), analyzer.term)
+                              if analyzer is not None else pool.add_postings(fieldname, docnum, field.index(value)))
                     if not field.scorable:
                         length = 0
                 perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
@@ -386,7 +475,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self.docnum = self.docbase
         self.perdocwriter = codec.per_document_writer(self.storage, self.newsegment)
         self.fieldwriter = codec.field_writer(self.storage, self.newsegment)
-        self.pool = TermPool(self._tempstorage, limit)
+        self.pool = TermPool(self.schema, limit)
         self._reset_counts()
         self._added = False
 
@@ -404,49 +493,107 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self._finish()
 
 
-def write_terms(fieldwriter, schema, lengths, terms, store: PostingStoreWriter | None = None,
+def write_terms(fieldwriter, schema, lengths, postings: SortedPostings, store: PostingStoreWriter | None = None,
                 unstored=frozenset()) -> None:
-    """Write postings a term at a time and a block at a time through the codec's own
-    block writer (whoosh adds them one by one), with the same block statistics; and
-    each term's document numbers, frequencies and positions to the posting store."""
-    lastfield = None
-    doc_lengths = None
-    for fieldname, btext, ids, weights, values in terms:
-        if store is not None and fieldname not in unstored:
-            positions = None
-            if schema[fieldname].format.supports("positions"):
-                positions = [p for value in values for p in decode_positions(value)]
-            store.add(fieldname, btext, ids, weights, positions)
-        if fieldname != lastfield:
-            if lastfield is not None:
-                fieldwriter.finish_field()
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            lastfield = fieldname
-            doc_lengths = _field_lengths(lengths, fieldname)
-        fieldwriter.start_term(btext)
+    """Write each term's postings a block at a time through the codec's own block
+    writer (whoosh adds them one by one), with the same block statistics; and each
+    term's document numbers, frequencies and positions to the posting store."""
+    keys, starts = postings.keys, postings.starts
+    term = 0
+    while term < len(keys):
+        fieldname = keys[term][0]
+        end = term
+        while end < len(keys) and keys[end][0] == fieldname:
+            end += 1
+        _write_field(fieldwriter, schema[fieldname], fieldname, lengths, postings, term, end,
+                     store if fieldname not in unstored else None)
+        term = end
+
+
+def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPostings, first: int, end: int,
+                 store) -> None:
+    """Terms `first:end` of the sorted postings, all of one field."""
+    kind = format_kind(field.format)
+    boost = field.format.field_boost
+    a, b = int(postings.starts[first]), int(postings.starts[end])
+    docs, freqs = postings.docs[a:b], postings.freqs[a:b]
+    starts = postings.starts[first:end + 1] - a
+    fieldwriter.start_field(fieldname, field)
+    size = fieldwriter._postwriter._blocklimit
+    blocks = _block_starts(starts, size)
+    weights = freqs.astype(np.float64) * boost
+    max_weight = np.maximum.reduceat(weights, blocks).tolist() if len(blocks) else []
+    doc_lengths = _field_lengths(lengths, fieldname)
+    if doc_lengths is not None and len(blocks):
+        per_posting = doc_lengths[docs]
+        max_length = np.maximum.reduceat(per_posting, blocks).tolist()
+        min_length = np.minimum.reduceat(np.where(per_posting > 0, per_posting, 2**62), blocks).tolist()
+        min_length = [None if n == 2**62 else n for n in min_length]
+    else:
+        max_length, min_length = [0] * len(blocks), [None] * len(blocks)
+    positions, pos_at = None, None
+    if kind == POSITIONS:
+        pos_at = postings.pos_at[a:b + 1] - postings.pos_at[a]
+        positions = postings.positions[postings.pos_at[a]:postings.pos_at[b]]
+    values = _values(kind, freqs, positions, pos_at)
+    ids, weight_list = docs.tolist(), weights.astype(np.float32).tolist()
+    block_at = 0
+    for t in range(end - first):
+        lo, hi = int(starts[t]), int(starts[t + 1])
+        if store is not None:
+            store.add(fieldname, postings.keys[first + t][1], docs[lo:hi], freqs[lo:hi],
+                      positions[pos_at[lo]:pos_at[hi]] if positions is not None else None)
+        fieldwriter.start_term(postings.keys[first + t][1])
         block = fieldwriter._postwriter
-        size = block._blocklimit
-        for start in range(0, len(ids), size):
-            if start:
+        for start in range(lo, hi, size):
+            if start > lo:
                 block._write_block()
-            block._ids = ids[start:start + size]
-            block._weights = weights[start:start + size]
-            block._values = values[start:start + size]
-            block._maxweight = max(0, max(block._weights))
-            present = [doc_lengths[d] for d in block._ids if doc_lengths[d]] if doc_lengths else ()
-            block._minlength = min(present) if present else None
-            block._maxlength = max(present) if present else 0
+            stop = min(start + size, hi)
+            block._ids = ids[start:stop]
+            block._weights = weight_list[start:stop]
+            block._values = values[start:stop] if values is not None else []
+            block._maxweight = max_weight[block_at]
+            block._minlength = min_length[block_at]
+            block._maxlength = max_length[block_at]
+            block_at += 1
         fieldwriter.finish_term()
-    if lastfield is not None:
-        fieldwriter.finish_field()
+    fieldwriter.finish_field()
 
 
-def _field_lengths(lengths, fieldname: str) -> list[int] | None:
+def _block_starts(starts: np.ndarray, size: int) -> np.ndarray:
+    """Where each block begins: every term's postings cut every `size`."""
+    counts = np.diff(starts)
+    nblocks = (counts + size - 1) // size
+    first_block = np.cumsum(nblocks) - nblocks
+    within = np.arange(int(nblocks.sum())) - np.repeat(first_block, nblocks)
+    return (np.repeat(starts[:-1], nblocks) + within * size).astype(np.int64)
+
+
+def _values(kind: int, freqs: np.ndarray, positions: np.ndarray | None, pos_at: np.ndarray | None) -> list | None:
+    """whoosh's value of each posting (None: Existence postings have none)."""
+    if kind == EXISTENCE:
+        return None
+    if kind == FREQUENCY:
+        return list(map(frequency_value, freqs.tolist()))
+    deltas = positions.astype(np.int64)
+    if len(deltas):
+        deltas[1:] -= positions[:-1].astype(np.int64)
+        deltas[pos_at[:-1]] = positions[pos_at[:-1]]  # a posting's first gap is its first position
+    gaps = deltas.tolist()
+    values, at = [], 0
+    for n in freqs.tolist():
+        values.append(_one_position(gaps[at]) if n == 1 else pack_uint(n) + dumps(gaps[at:at + n], 2))
+        at += n
+    return values
+
+
+def _field_lengths(lengths, fieldname: str) -> np.ndarray | None:
     """Every document's length in a field, as whoosh reads it back (one byte)."""
     column = lengths._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return None
-    return [byte_to_length(b) if b else 0 for b in column_values(column, lengths.doc_count_all(), np.uint8).tolist()]
+    table = np.array([byte_to_length(b) if b else 0 for b in range(256)], np.int64)
+    return table[column_values(column, lengths.doc_count_all(), np.uint8)]
 
 
 class FastMpWriter(_TermPoolWriting, MpWriter):
