@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import numpy as np
+
 TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
 SHAPED_VOWELS = set("ăâêôơư")
 VOWELS = set("aăâeêioôơuưy")
@@ -163,7 +165,7 @@ def fold(text: str) -> str:
         return text.lower()
     found = _FOLDED.get(text)
     if found is None:
-        found = text.translate(FOLD_TABLE).lower()
+        found = (_fold_long(text) if len(text) > _LONG_TEXT else text.translate(FOLD_TABLE)).lower()
         global _folded_chars
         _folded_chars += len(text)
         if _folded_chars > _MAX_FOLDED_CHARS:
@@ -173,12 +175,32 @@ def fold(text: str) -> str:
     return found
 
 
+_COMBINING = re.compile("[\u0300-\u036f]")
 _FOLDED: dict[str, str] = {}
+_LONG_TEXT = 200  # characters; below, `str.translate` is quicker than numpy's setup
+_FOLD_CODES = np.arange(0x1F00, dtype=np.uint32)  # code point → its fold's (FOLD_TABLE's one-character entries)
+for _cp, _to in FOLD_TABLE.items():
+    if _to is not None:
+        _FOLD_CODES[_cp] = ord(_to)
+
+
+def _fold_long(text: str) -> str:
+    """`text.translate(FOLD_TABLE)` as a table lookup over the code points (a notice's
+    text, four times quicker); text with combining marks, which folding deletes, or
+    with lone surrogates goes through `translate`."""
+    if _COMBINING.search(text):
+        return text.translate(FOLD_TABLE)
+    try:
+        codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    except UnicodeEncodeError:
+        return text.translate(FOLD_TABLE)
+    last = len(_FOLD_CODES) - 1
+    folded = np.where(codes <= last, _FOLD_CODES.take(np.minimum(codes, last)), codes)
+    return folded.tobytes().decode("utf-32-le")
+
+
 _MAX_FOLDED_CHARS = 2_000_000  # about 8 MB of texts and their folds
 _folded_chars = 0
-
-
-_COMBINING = re.compile("[\u0300-\u036f]")
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -9,7 +9,7 @@ import pytest
 from whoosh import query as wq
 
 from conftest import CORPUS, ROOT
-from indexer.index import AGGREGATED_FIELDS
+from indexer.index import AGGREGATED_FIELDS, INHERITED_FIELDS
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def whoosh_docs(searcher, query) -> list[int]:
 
 
 @pytest.mark.parametrize("fieldname, text", [("folded", "dang"), ("folded", "giai"), ("exact", "đảng"),
-                                             ("context_folded", "uy"), ("kind", "item"), ("topics", "y-te"),
+                                             ("header", "uy"), ("kind", "item"), ("topics", "y-te"),
                                              ("number", "tb"), ("folded", "khongcotu")])
 def test_postings_are_whooshs(index, fieldname, text):
     snap = index.snapshot()
@@ -59,6 +59,11 @@ def test_postings_are_whooshs(index, fieldname, text):
                 notice = int(snap.parent[docnum])
                 expected[notice] = expected.get(notice, 0.0) + weight
         assert any(snap.is_notice[d] for d in expected) or not expected
+    if fieldname in INHERITED_FIELDS:  # an item holds its notice's postings and its own
+        for docnum, weight in [(d, w) for d, w in expected.items() if snap.is_notice[d]]:
+            for item in np.flatnonzero((snap.parent == docnum) & snap.is_item).tolist():
+                expected[item] = expected.get(item, 0.0) + weight
+        assert any(not snap.is_notice[d] for d in expected) or not expected
     assert len(set(ids.tolist())) == len(ids)
     assert dict(zip(ids.tolist(), weights.tolist())) == expected
 
@@ -69,12 +74,18 @@ def test_lengths_kinds_and_parents_are_whooshs(index):
         reader = searcher.reader()
         notices = set(whoosh_docs(searcher, wq.Term("kind", "notice")))
         owner = whoosh_owners(searcher)
+        folded, header, dates = snap.lengths("folded"), snap.lengths("header"), snap.column("date")
         for docnum in range(snap.n):
             expected = reader.doc_field_length(docnum, "folded") or 0
             if snap.is_notice[docnum]:  # its own text and its items'
                 expected += sum(reader.doc_field_length(int(d), "folded") or 0 for d in np.flatnonzero(
                     (snap.parent == docnum) & snap.is_item))
-            assert snap.lengths("folded")[docnum] == expected
+            assert folded[docnum] == expected
+            expected = reader.doc_field_length(docnum, "header") or 0
+            if snap.parent[docnum] not in (-1, docnum):  # an item: its own and its notice's
+                expected += reader.doc_field_length(int(snap.parent[docnum]), "header") or 0
+                assert dates[docnum] == dates[snap.parent[docnum]]  # and its notice's date
+            assert header[docnum] == expected
             if not snap.live[docnum]:
                 assert reader.is_deleted(docnum)
                 continue
@@ -126,7 +137,8 @@ def test_columns_and_keywords_are_whooshs(index):
         dates = searcher.reader().column_reader("date", translate=True)
         years = searcher.reader().column_reader("year", translate=True)
         for docnum in np.nonzero(snap.live)[0].tolist():
-            date, year = dates[docnum], years[docnum]
+            source = docnum if snap.is_notice[docnum] else int(snap.parent[docnum])  # an item's are its notice's
+            date, year = dates[source], years[source]
             dated += bool(date)
             assert snap.column("date")[docnum] == (date_key(date) if date else MISSING_DATE)
             assert snap.column("year")[docnum] == (year if year else MISSING_DATE)
@@ -135,7 +147,10 @@ def test_columns_and_keywords_are_whooshs(index):
             assert notices.values == items.values
             for code, value in enumerate(notices.values):
                 found = notices.docs[notices.codes == code].tolist() + items.docs[items.codes == code].tolist()
-                assert sorted(found) == [d for d in whoosh_docs(searcher, wq.Term(fieldname, value)) if snap.live[d]]
+                expected = {d for d in whoosh_docs(searcher, wq.Term(fieldname, value)) if snap.live[d]}
+                if fieldname in INHERITED_FIELDS:  # and the items of the notices that hold it
+                    expected |= set(np.flatnonzero(np.isin(snap.parent, list(expected)) & snap.is_item).tolist())
+                assert sorted(found) == sorted(expected)
                 assert snap.is_notice[notices.docs].all() and snap.is_item[items.docs].all()
     assert dated > 10
     assert date_key(dt.date(2021, 7, 8)) == date_key(dt.datetime(2021, 7, 8))
@@ -225,8 +240,11 @@ def test_a_notice_is_indexed_as_its_own_text_and_its_items(index):
 
 @pytest.mark.parametrize("body, items, own", [
     ("Mở đầu.\n1. Giao A làm x.\n2. Giao B làm y.\nNơi nhận", ["Giao A làm x.", "Giao B làm y."],
-     "Mở đầu.\n1. \n.\n2. \n.\nNơi nhận"),  # an item's words cut out, a line break in their place
-    ("A b a b", ["a b"], "\n a b"),  # the first run
+     "Mở đầu.\n1. \n\n2. \n\nNơi nhận"),  # an item's text cut out, a line break in its place
+    ("A b a b", ["a b"], "A b \n"),  # where it stands as written
+    ("A b, a c", ["a b a"], "\n c"),  # else its words, as a run (the first)
+    ("Giao việc xong", ["việc"], "Giao \n xong"),
+    ("Giao việcxong việc", ["việc"], "Giao việcxong \n"),  # not inside a word
     ("x y z", [], "x y z"),
     # an item the parser rewrote (`Uỷban` repaired): its words are taken out one by one
     ("Mở đầu Uỷban giao việc. Kết", ["Ủy ban giao việc."], "Mở đầu Uỷban Kết"),
@@ -245,7 +263,7 @@ def test_the_stores_read_as_one_equal_each_segments_store(index):
     snap = index.snapshot()
     assert snap._stores is not None and len(snap.parts) >= 3
     checked = 0
-    for fieldname in ("folded", "context_folded", "exact", "number", "cites", "kind", "issuer", "topics"):
+    for fieldname in ("folded", "header", "exact", "number", "cites", "kind", "issuer", "topics"):
         terms = sorted({t for arrays, _ in snap.parts for t in arrays.terms(fieldname)})
         for text in terms:
             ids, tf = snap._stores.postings(fieldname, text)

@@ -97,3 +97,19 @@ def test_has_diacritics_and_normalize_line():
 ])
 def test_squeeze_keeps_only_folded_letters_and_digits(text, expected):
     assert squeeze(text) == expected
+
+
+LONG = "Ủy ban nhân dân HUYỆN Đông Hòa kết luận: giải phóng mặt bằng dự án Quốc lộ 1A. " * 4
+
+
+@pytest.mark.parametrize("text", [
+    LONG,  # a long text takes the table-lookup path
+    LONG + "Ho\u0300a thuy\u0309",  # combining marks (NFD): deleted, as `translate` does
+    LONG + "ǅemal İstanbul ß ﬁ Ω 中文 😀 \U0001d400",  # beyond the fold table, astral code points
+    LONG + "\udcff",  # a lone surrogate (a file decoded with surrogateescape)
+    "Đảng ủy " * 10,  # short: `translate`
+])
+def test_fold_of_long_text_equals_the_fold_table(text):
+    from indexer.normalize import FOLD_TABLE, _FOLDED
+    _FOLDED.clear()
+    assert fold(text) == text.translate(FOLD_TABLE).lower()

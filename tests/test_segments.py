@@ -50,9 +50,9 @@ def index_contents(ix) -> tuple:
     reader = ix.reader()
     try:
         lengths = {f: [reader.doc_field_length(d, f) for d in range(reader.doc_count_all())]
-                   for f in ("exact", "folded", "context_folded")}
+                   for f in ("exact", "folded", "header")}
         columns = {f: list(reader.column_reader(f, translate=False)) for f in ("date", "year", "deadline")}
-        totals = {f: reader.field_length(f) for f in ("exact", "folded", "context_folded")}
+        totals = {f: reader.field_length(f) for f in ("exact", "folded", "header")}
         return every_posting(reader), list(reader.all_stored_fields()), lengths, columns, totals
     finally:
         reader.close()
@@ -304,7 +304,7 @@ def test_a_segment_without_a_store_is_read_through_whoosh(tmp_path, corpus_docum
     build(plain.ix, lambda ix: SegmentWriter(ix), corpus_documents)
     a, b = fast.snapshot(), plain.snapshot()
     assert a.parts[0][0].store is not None and b.parts[0][0].store is None
-    for fieldname, text in (("folded", "giai"), ("exact", "đảng"), ("context_folded", "uy"), ("kind", "notice"),
+    for fieldname, text in (("folded", "giai"), ("exact", "đảng"), ("header", "uy"), ("kind", "notice"),
                             ("topics", "y-te"), ("folded", "khongcotunaynhe")):
         for got, want in zip(a.postings(fieldname, text), b.postings(fieldname, text)):
             assert got.tolist() == want.tolist()

@@ -73,7 +73,7 @@ _WORDS = WordTokens(TOKEN_PATTERN)
 FAST_ANALYZERS = {
     "exact": TextTerms(_WORDS, positions=False),
     "folded": TextTerms(_WORDS, FOLD_TABLE),
-    "context_folded": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
+    "header": TextTerms(TOKEN_PATTERN, FOLD_TABLE, positions=False),
     "kind": IdTerms(), "notice_id": IdTerms(),
     "number": KeywordTerms(lowercase=True),
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
@@ -94,6 +94,10 @@ def _column_only(field):
 # A notice document's text fields hold only its own text (`own_text`); its items'
 # postings are added to it when read (`Snapshot.postings`).
 AGGREGATED_FIELDS = ("exact", "folded")
+# The notice's header and fields, written in its document only: its items are given
+# them when read (`Snapshot.postings`, `Snapshot.column`), as if written in theirs.
+INHERITED_FIELDS = ("header", "number", "issuer", "level", "doc_type", "cites")
+INHERITED_COLUMNS = ("year", "date")
 
 
 def make_schema() -> Schema:
@@ -109,7 +113,8 @@ def make_schema() -> Schema:
         # exact: no positions: phrases are matched on `folded`, whose positions are the same
         exact=TEXT(analyzer=EXACT, phrase=False),
         folded=TEXT(analyzer=FOLDED, phrase=True),
-        context_folded=TEXT(analyzer=FOLDED, phrase=False),
+        # the notice's header; an item's holds its section's heading (and inherits its notice's)
+        header=TEXT(analyzer=FOLDED, phrase=False),
         number=KEYWORD(lowercase=True, commas=True),
         # facets and filters read these keywords' postings (`Snapshot.keyword`): no columns
         issuer=KEYWORD(commas=True),
@@ -143,35 +148,34 @@ def _header(notice) -> str:
 
 
 def documents(stored: StoredNotice) -> Iterator[dict]:
-    """The notice's own document and one per item."""
+    """The notice's own document and one per item. An item's document holds what is
+    its own (text, section heading, addressees, deadline, topics); the notice's header,
+    number, issuer, level, type, citations and date are read from the notice's document
+    (`INHERITED_FIELDS`, `INHERITED_COLUMNS`)."""
     notice = stored.notice
     date = notice.date
     when = dt.datetime(date.year, date.month, date.day) if date else None
-    header = _header(notice)
-    common = dict(
-        notice_id=stored.id, number=number_keys(notice.number),
-        issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
-        topics=",".join(notice.topics), year=date.year if date else None, date=when,
-        cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
-    )
-    common = {k: v for k, v in common.items() if v is not None and v != ""}
+    topics = ",".join(notice.topics)
     own = own_text(notice.body, notice.items)
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
-    yield {k: v for k, v in dict(common, id=stored.id, kind="notice", exact=own, folded=own,
-                                 spelling=spelling_terms(notice.title + "\n" + notice.body), context_folded=header,
-                                 addressees=_keywords(a for i in notice.items for a in i.addressees),
-                                 presiding=presiding and presiding.replace(",", ";")).items() if v is not None}
-    for position, item in enumerate(notice.items):
-        text = item.full_text
-        doc = dict(common, kind="item",
-                   exact=text, folded=text, context_folded=header + " " + item.section,
-                   addressees=_keywords(item.addressees))
-        if item.deadline:
-            d = item.deadline.date
-            doc["deadline"] = dt.datetime(d.year, d.month, d.day)
-        if item.topics:
-            doc["topics"] = ",".join(item.topics)
-        yield doc
+    yield _present(id=stored.id, kind="notice", notice_id=stored.id, exact=own, folded=own, header=_header(notice),
+                   spelling=spelling_terms(notice.title + "\n" + notice.body), number=number_keys(notice.number),
+                   issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
+                   topics=topics, year=date.year if date else None, date=when,
+                   cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
+                   addressees=_keywords(a for i in notice.items for a in i.addressees),
+                   presiding=presiding and presiding.replace(",", ";"))
+    for item in notice.items:
+        d = item.deadline.date if item.deadline else None
+        yield _present(kind="item", notice_id=stored.id, exact=item.full_text, folded=item.full_text,
+                       header=item.section, addressees=_keywords(item.addressees),
+                       topics=",".join(item.topics) if item.topics else topics,
+                       deadline=dt.datetime(d.year, d.month, d.day) if d else None)
+
+
+def _present(**fields) -> dict:
+    """The fields that have a value (whoosh indexes no empty keyword)."""
+    return {k: v for k, v in fields.items() if v is not None and v != ""}
 
 
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -186,6 +190,9 @@ def own_text(body: str, items) -> str:
     (where the item was, a line break: no phrase spans the gap). An item not found so
     (its text rewritten by the parser) has its words taken out one by one, the first
     occurrences left over."""
+    cuts = _verbatim_cuts(body, items)
+    if cuts is not None:  # every item's text as it stands in the body (nearly always)
+        return _cut(body, cuts)
     tokens = list(_TOKEN.finditer(body))
     words = [t.group().lower() for t in tokens]
     cuts: list[tuple[int, int]] = []
@@ -200,13 +207,40 @@ def own_text(body: str, items) -> str:
         if item_words:
             cuts.append((tokens[start].start(), tokens[start + len(item_words) - 1].end()))
             at = start + len(item_words)
+    text = _cut(body, cuts)
+    return _without_words(text, missing) if missing else text
+
+
+def _verbatim_cuts(body: str, items) -> list[tuple[int, int]] | None:
+    """Where each item's text stands in the body, in order, cut at word edges; None
+    when one does not stand there as written."""
+    cuts, at = [], 0
+    for item in items:
+        text = item.full_text
+        if not text:
+            continue
+        start = body.find(text, at)
+        end = start + len(text)
+        if start < 0 or (start and _is_word(body[start - 1]) and _is_word(text[0])) or \
+                (end < len(body) and _is_word(body[end]) and _is_word(text[-1])):
+            return None
+        cuts.append((start, end))
+        at = end
+    return cuts
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what `\w` matches
+
+
+def _cut(body: str, cuts: list[tuple[int, int]]) -> str:
+    """The body without the spans, a line break where each was."""
     parts, last = [], 0
     for start, end in cuts:
         parts.append(body[last:start])
         last = end
     parts.append(body[last:])
-    text = "\n".join(parts)
-    return _without_words(text, missing) if missing else text
+    return "\n".join(parts)
 
 
 def _find_run(words: list[str], run: list[str], start: int) -> int:
@@ -369,7 +403,8 @@ class Index:
             if self._snapshot is None or searcher is not self._searcher:
                 self._searcher = searcher
                 self._snapshot = Snapshot(searcher, self._segments, self._postings, str(self.path),
-                                          aggregated=AGGREGATED_FIELDS)
+                                          aggregated=AGGREGATED_FIELDS, inherited=INHERITED_FIELDS,
+                                          inherited_columns=INHERITED_COLUMNS)
                 current = {a.segid for a, _ in self._snapshot.parts}
                 for segid in [s for s in self._segments if s not in current]:
                     del self._segments[segid]

@@ -185,6 +185,29 @@ class SegmentArrays:
                 return read_postings(self.reader, fieldname, text)[:2]
         return self._postings.get((self.segid, fieldname, text), read)
 
+    def _to_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings with each notice's passed on to its items (the items follow
+        their notice): an item's frequency is its notice's plus its own. The notices
+        come first, then the items, each part in order."""
+        notices = self.is_notice[ids]
+        notice_ids, notice_tf = ids[notices], tf[notices]
+        counts = self._item_counts[notice_ids].astype(np.int64)
+        total = int(counts.sum())
+        if not total:
+            return ids, tf
+        first = np.repeat(notice_ids.astype(np.int64) + 1 - (np.cumsum(counts) - counts), counts)
+        item_ids = (first + np.arange(total)).astype(np.int32)
+        item_tf = np.repeat(notice_tf, counts)
+        own = ~notices
+        if own.any():  # items holding the word themselves too
+            summed = np.zeros(self.n, np.float32)
+            summed[item_ids] = item_tf
+            summed[ids[own]] += tf[own]
+            item_ids = np.flatnonzero(summed).astype(np.int32)
+            item_tf = summed[item_ids]
+        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
+                np.concatenate([notice_tf, item_tf]).astype(np.float32))
+
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key (see poststore.py)."""
         return self.store.counts(fieldname, key) if self.store is not None else {}
@@ -283,7 +306,8 @@ class Snapshot:
     """The segments of one searcher as global arrays (built once per index generation;
     the segments' own arrays are shared between generations)."""
 
-    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str, aggregated=()):
+    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str, aggregated=(), inherited=(),
+                 inherited_columns=()):
         with WHOOSH_LOCK:
             leaves = searcher.reader().leaf_readers()
         self.searcher = searcher
@@ -312,6 +336,12 @@ class Snapshot:
         self.aggregated = frozenset(aggregated)
         self.parent = (np.concatenate([np.where(a.parent >= 0, a.parent + o, -1).astype(np.int32) for a, o in self.parts])
                        if self.parts else np.zeros(0, np.int32))
+        # fields and columns a notice's items are given from the notice's document
+        self.inherited = frozenset(inherited)
+        self.inherited_columns = frozenset(inherited_columns)
+        self._children = np.flatnonzero(~kinds & (self.parent >= 0)).astype(np.int32)  # every item with its notice
+        counts = np.bincount(self.parent[self._children], minlength=self.n)
+        self._item_counts = counts.astype(np.uint16 if not len(counts) or counts.max() < 2**16 else np.int32)
         self.notices = int(self.is_notice.sum())
         self.items = int(self.is_item.sum())
         # every segment's posting store read as one (None: a segment written by whoosh's
@@ -351,7 +381,9 @@ class Snapshot:
         if self.deletions:
             keep = self.live[i]
             i, w = i[keep], w[keep]
-        return self._with_items(i, w) if fieldname in self.aggregated else (i, w)
+        if fieldname in self.aggregated:
+            return self._with_items(i, w)
+        return self._to_items(i, w) if fieldname in self.inherited else (i, w)
 
     def _every_posting(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A term's postings in every segment, deleted documents included."""
@@ -391,6 +423,29 @@ class Snapshot:
         return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
                 np.concatenate([notice_tf, item_tf]).astype(np.float32))
 
+    def _to_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings with each notice's passed on to its items (the items follow
+        their notice): an item's frequency is its notice's plus its own. The notices
+        come first, then the items, each part in order."""
+        notices = self.is_notice[ids]
+        notice_ids, notice_tf = ids[notices], tf[notices]
+        counts = self._item_counts[notice_ids].astype(np.int64)
+        total = int(counts.sum())
+        if not total:
+            return ids, tf
+        first = np.repeat(notice_ids.astype(np.int64) + 1 - (np.cumsum(counts) - counts), counts)
+        item_ids = (first + np.arange(total)).astype(np.int32)
+        item_tf = np.repeat(notice_tf, counts)
+        own = ~notices
+        if own.any():  # items holding the word themselves too
+            summed = np.zeros(self.n, np.float32)
+            summed[item_ids] = item_tf
+            summed[ids[own]] += tf[own]
+            item_ids = np.flatnonzero(summed).astype(np.int32)
+            item_tf = summed[item_ids]
+        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
+                np.concatenate([notice_tf, item_tf]).astype(np.float32))
+
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key, over every segment."""
         if self._stores is not None:
@@ -407,10 +462,17 @@ class Snapshot:
         if fieldname in self.aggregated:  # a notice's own text and its items'
             items = np.flatnonzero(self.is_item & (self.parent >= 0))
             lengths += np.bincount(self.parent[items], lengths[items], self.n).astype(np.float32)
+        elif fieldname in self.inherited:  # an item's own and its notice's
+            lengths[self._children] += lengths[self.parent[self._children]]
         return lengths
 
     def column(self, fieldname: str) -> np.ndarray:
-        return self.table(("column", fieldname), lambda: self._concat(lambda a: a.column(fieldname), np.int64))
+        def build():
+            values = self._concat(lambda a: a.column(fieldname), np.int64)
+            if fieldname in self.inherited_columns:
+                values[self._children] = values[self.parent[self._children]]
+            return values
+        return self.table(("column", fieldname), build)
 
     def keyword(self, fieldname: str, kind: str) -> Keyword:
         """Every value of a keyword field and its live documents of one kind ("notice" or

@@ -25,6 +25,7 @@ import queue
 import re
 import sys
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from pickle import dumps, loads
 
@@ -362,15 +363,10 @@ class _TermPoolWriting:
         self._reset_counts()
 
     def _reset_counts(self) -> None:
-        self.counts: dict[str, dict[str, dict[str, int]]] = {name: {} for name in self.counted}
+        self.counts: dict[str, Counter] = {name: Counter() for name in self.counted}
 
     def _count(self, fieldname: str, pairs) -> None:
-        table = self.counts[fieldname]
-        for key, form in pairs:
-            forms = table.get(key)
-            if forms is None:
-                forms = table[key] = {}
-            forms[form] = forms.get(form, 0) + 1
+        self.counts[fieldname].update(pairs)  # (key, form) pairs, counted in C
 
     def _flush_segment(self):
         self.perdocwriter.close()
@@ -378,9 +374,15 @@ class _TermPoolWriting:
         store = PostingStoreWriter(self.get_segment().create_file(self.storage, EXTENSION))
         try:
             write_terms(self.fieldwriter, self.schema, lengths, self.pool.sorted_postings(), store, self.unstored)
-            for fieldname, table in self.counts.items():
-                for key in sorted(table):
-                    store.add_counts(fieldname, key, table[key])
+            for fieldname, counter in self.counts.items():
+                by_key: dict[str, dict[str, int]] = {}
+                for (key, form), n in counter.items():
+                    forms = by_key.get(key)
+                    if forms is None:
+                        forms = by_key[key] = {}
+                    forms[form] = n
+                for key in sorted(by_key):
+                    store.add_counts(fieldname, key, by_key[key])
         finally:
             lengths.close()
             store.close()
@@ -396,11 +398,10 @@ class _TermPoolWriting:
         if store is None:
             return
         try:
-            for fieldname, table in self.counts.items():
+            for fieldname, counter in self.counts.items():
                 for key, forms in store.all_counts(fieldname):
-                    mine = table.setdefault(key, {})
                     for form, n in forms.items():
-                        mine[form] = mine.get(form, 0) + n
+                        counter[key, form] += n
         finally:
             store.close()
 

@@ -35,7 +35,7 @@ def form_masks(snap, form: Form) -> tuple[np.ndarray, np.ndarray]:
     for word in form.words:
         in_text = snap.mask(word_docs(snap, word, "folded"))
         in_header = in_text.copy()
-        in_header[word_docs(snap, word, "context_folded")] = True
+        in_header[word_docs(snap, word, "header")] = True
         own = in_text if own is None else np.logical_and(own, in_text, out=own)
         anywhere = in_header if anywhere is None else np.logical_and(anywhere, in_header, out=anywhere)
     if own is None:

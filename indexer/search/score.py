@@ -49,7 +49,7 @@ def word_scores(snap, word: str, into: np.ndarray) -> None:
     """Adds one query word's BM25F to every document holding it."""
     folded = fold(word)
     _add(snap, into, "folded", folded, 1.0)
-    _add(snap, into, "context_folded", folded, HEADER_WEIGHT)
+    _add(snap, into, "header", folded, HEADER_WEIGHT)
     if has_diacritics(word):
         _add(snap, into, "exact", word, EXACT_WEIGHT)
 
