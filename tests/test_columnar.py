@@ -284,3 +284,18 @@ def test_the_stores_read_as_one_equal_each_segments_store(index):
                 expected[form] = expected.get(form, 0) + n
         assert snap.counts("spelling", key) == expected
     assert snap.counts("spelling", "dang")
+
+
+@pytest.mark.parametrize("text, words, pairs", [
+    ("Giải phóng mặt bằng", ["Giải", "phóng", "mặt", "bằng"], ["Giải phóng", "phóng mặt", "mặt bằng"]),
+    ("năm 2024 tỉnh; Đảng ủy.", ["năm", "tỉnh", "Đảng", "ủy"], ["năm tỉnh", "Đảng ủy"]),  # digits part no pair
+    ("a-b c_d\ne (f) “g” h", list("abcdefgh"), ["a b", "b c", "c d"]),  # brackets and quotes part pairs
+    ("lặp lặp lặp", ["lặp"], ["lặp lặp"]),
+    ("", [], []),
+])
+def test_spelling_terms_are_words_and_adjacent_pairs(text, words, pairs):
+    from indexer.index import spelling_terms
+    from indexer.normalize import fold
+    terms = spelling_terms(text)
+    assert sorted(terms) == sorted([(fold(w).lower(), w) for w in words] +
+                                   [(fold(p).lower(), p) for p in pairs])

@@ -267,20 +267,20 @@ def _without_words(text: str, words: list[str]) -> str:
     return " ".join(kept)
 
 
-_SPELL_CHUNK = re.compile(r"[^\n.,;:!?()\[\]\"“”]+")
-_SPELL_WORD = re.compile(r"[^\W\d_]+")
+_SPELL_BREAKS = "\n.,;:!?()[]\"“”"  # no pair of words spans these
+_SPELL_TOKEN = re.compile(r"[^\W\d_]+|[\n.,;:!?()\[\]\"“”]+")  # a word, or a run of breaks
 
 
 def spelling_terms(text: str) -> list[tuple[str, str]]:
     """The words of a notice and its adjacent pairs, each as (folded, as written)
     (`giai phong`, `giải phóng`), once per notice: the statistics "did you mean" uses
     to put diacritics back on a query typed without them. They are counted, not
-    indexed: each segment's posting store keeps how many notices write each."""
-    words, pairs = set(), set()
-    for chunk in _SPELL_CHUNK.findall(text):
-        found = _SPELL_WORD.findall(chunk)
-        words.update(found)
-        pairs.update(zip(found, found[1:]))
+    indexed: each segment's posting store keeps how many notices write each. Words
+    are letters only (digits between two words do not part them); punctuation that
+    ends a phrase does."""
+    tokens = _SPELL_TOKEN.findall(text)
+    words = {t for t in set(tokens) if t[0] not in _SPELL_BREAKS}
+    pairs = [(a, b) for a, b in set(zip(tokens, tokens[1:])) if a in words and b in words]
     folded = {w: _FOLDED_WORDS.get(w) or _fold_word(w) for w in words}
     return [(folded[w], w) for w in words] + [(f"{folded[a]} {folded[b]}", f"{a} {b}") for a, b in pairs]
 

@@ -576,16 +576,31 @@ def _values(kind: int, freqs: np.ndarray, positions: np.ndarray | None, pos_at: 
         return None
     if kind == FREQUENCY:
         return list(map(frequency_value, freqs.tolist()))
-    deltas = positions.astype(np.int64)
-    if len(deltas):
+    values = np.empty(len(freqs), object)
+    first = pos_at[:-1]
+    single = freqs == 1
+    values[single] = _one_position_values(positions[first[single]].tolist())
+    multi = np.flatnonzero(~single)
+    if len(multi):
+        deltas = positions.astype(np.int64)
         deltas[1:] -= positions[:-1].astype(np.int64)
-        deltas[pos_at[:-1]] = positions[pos_at[:-1]]  # a posting's first gap is its first position
-    gaps = deltas.tolist()
-    values, at = [], 0
-    for n in freqs.tolist():
-        values.append(_one_position(gaps[at]) if n == 1 else pack_uint(n) + dumps(gaps[at:at + n], 2))
-        at += n
-    return values
+        deltas[first] = positions[first]  # a posting's first gap is its first position
+        gaps, counts = deltas.tolist(), freqs[multi].tolist()
+        values[multi] = [pack_uint(n) + dumps(gaps[at:at + n], 2) for at, n in zip(first[multi].tolist(), counts)]
+    return values.tolist()
+
+
+_ONE_POSITION_TABLE: list[bytes] = []
+
+
+def _one_position_values(positions: list[int]) -> list[bytes]:
+    """The values of postings with one position each (a table of the common ones)."""
+    largest = max(positions, default=0)
+    if largest >= _MAX_SHARED_POSITION:
+        return [_one_position(p) for p in positions]
+    if largest >= len(_ONE_POSITION_TABLE):
+        _ONE_POSITION_TABLE.extend(_one_position(p) for p in range(len(_ONE_POSITION_TABLE), largest + 1))
+    return list(map(_ONE_POSITION_TABLE.__getitem__, positions))
 
 
 def _field_lengths(lengths, fieldname: str) -> np.ndarray | None:
