@@ -6,10 +6,11 @@ notice by that). Text is indexed two ways, both with positions: exact (NFC, lowe
 diacritics kept) and folded (no diacritics, đ → d), so a query without diacritics still
 matches, and exact, phrase and compound-word matches rank higher. The notice's header
 (type, number, issuer, title, meeting, presiding official, signer) is a field of its
-own. Item documents carry their notice's fields (dates, issuer, level, type, number,
-topics) for filtering and facets. Segments are written by `segments.py` (the same files
-as whoosh's own writer, about four times faster); `columnar.py` reads them back as
-arrays for searching."""
+own. An item document holds only what is the item's own: the search path gives it its
+notice's header and fields (date, issuer, level, type, number, citations) when it reads
+them (`INHERITED_FIELDS`). Segments are written by `segments.py` (the same files as
+whoosh's own writer, with numpy doing the per-posting work); `columnar.py` reads them
+back as arrays for searching."""
 from __future__ import annotations
 
 import datetime as dt
