@@ -95,11 +95,22 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not (f.name in _OMITTED_WHEN_NONE and getattr(value, f.name) is None)
-                and not (f.name in _OMITTED_WHEN_EMPTY and not getattr(value, f.name))}
-    return value
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind, ())
+    if names == ():
+        names = _FIELD_NAMES[kind] = (tuple(f.name for f in dataclasses.fields(value))
+                                      if dataclasses.is_dataclass(value) else None)
+    if names is None:
+        return value
+    out = {}
+    for name in names:
+        field = getattr(value, name)
+        if not ((field is None and name in _OMITTED_WHEN_NONE) or (not field and name in _OMITTED_WHEN_EMPTY)):
+            out[name] = _plain(field)
+    return out
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names; None: not a dataclass
 
 
 def to_dict(obj: Any, include_body: bool = True) -> dict:

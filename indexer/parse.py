@@ -129,6 +129,8 @@ def _first_cell(line: str) -> str:
 
 
 def _is_upper(text: str) -> bool:
+    if not text.isupper():  # a lower-case letter, or nothing cased (most lines: quick)
+        return False
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 3 and all(c.isupper() for c in letters)
 
