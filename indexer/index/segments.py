@@ -315,23 +315,29 @@ class TermPool:
         return _Chunk(posting_terms, docs[first], freqs, positions[kinds[terms] == POSITIONS])
 
     def sorted_postings(self) -> SortedPostings:
-        """Every posting, sorted by field, term and document."""
+        """Every posting, sorted by field, term and document (the chunks are let go:
+        a segment's postings are held once, plus a sort key and an order)."""
         self.compact()
-        chunks = self.chunks or [_Chunk(_EMPTY, _EMPTY, _EMPTY, _EMPTY)]
+        chunks, self.chunks = self.chunks or [_Chunk(_EMPTY, _EMPTY, _EMPTY, _EMPTY)], []
         terms, docs, freqs, positions = (np.concatenate([getattr(c, name) for c in chunks])
                                          for name in ("terms", "docs", "freqs", "positions"))
+        del chunks
         kinds = np.frombuffer(self._kinds, np.uint8) if len(self._kinds) else np.zeros(0, np.uint8)
-        npos = np.where(kinds[terms] == POSITIONS, freqs, 0).astype(np.int64)
-        rank = np.empty(len(self.keys), np.int64)
-        rank[sorted(range(len(self.keys)), key=self.keys.__getitem__)] = np.arange(len(self.keys))
-        order = np.lexsort((docs, rank[terms]))
-        # each posting's positions, moved with it
-        pos_start = np.cumsum(npos) - npos
-        npos = npos[order]
+        rank = np.empty(len(self.keys), np.uint64)
+        rank[sorted(range(len(self.keys)), key=self.keys.__getitem__)] = np.arange(len(self.keys), dtype=np.uint64)
+        key = (rank[terms] << np.uint64(32)) | docs  # (field, term), then document
+        del rank
+        order = np.argsort(key, kind="stable")
+        del key
+        npos = np.where(kinds[terms] == POSITIONS, freqs, 0).astype(np.uint32)
+        pos_start = np.cumsum(npos, dtype=np.int64) - npos  # where each posting's positions are now
+        terms, docs, freqs = terms[order], docs[order], freqs[order]
+        npos, pos_start = npos[order], pos_start[order]
+        del order
         pos_at = np.zeros(len(npos) + 1, np.int64)
         np.cumsum(npos, out=pos_at[1:])
-        gather = np.repeat(pos_start[order] - pos_at[:-1], npos) + np.arange(pos_at[-1])
-        terms, docs, freqs, positions = terms[order], docs[order], freqs[order], positions[gather]
+        positions = positions[np.repeat(pos_start - pos_at[:-1], npos) + np.arange(pos_at[-1])]
+        del pos_start, npos
         starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1]))) if len(terms) else _EMPTY
         keys = [self.keys[t] for t in terms[starts].tolist()]
         return SortedPostings(keys, np.append(starts, len(terms)), docs, freqs, positions, pos_at)
