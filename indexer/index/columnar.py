@@ -185,29 +185,6 @@ class SegmentArrays:
                 return read_postings(self.reader, fieldname, text)[:2]
         return self._postings.get((self.segid, fieldname, text), read)
 
-    def _to_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A term's postings with each notice's passed on to its items (the items follow
-        their notice): an item's frequency is its notice's plus its own. The notices
-        come first, then the items, each part in order."""
-        notices = self.is_notice[ids]
-        notice_ids, notice_tf = ids[notices], tf[notices]
-        counts = self._item_counts[notice_ids].astype(np.int64)
-        total = int(counts.sum())
-        if not total:
-            return ids, tf
-        first = np.repeat(notice_ids.astype(np.int64) + 1 - (np.cumsum(counts) - counts), counts)
-        item_ids = (first + np.arange(total)).astype(np.int32)
-        item_tf = np.repeat(notice_tf, counts)
-        own = ~notices
-        if own.any():  # items holding the word themselves too
-            summed = np.zeros(self.n, np.float32)
-            summed[item_ids] = item_tf
-            summed[ids[own]] += tf[own]
-            item_ids = np.flatnonzero(summed).astype(np.int32)
-            item_tf = summed[item_ids]
-        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
-                np.concatenate([notice_tf, item_tf]).astype(np.float32))
-
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key (see poststore.py)."""
         return self.store.counts(fieldname, key) if self.store is not None else {}
