@@ -216,7 +216,8 @@ def test_position_values_match_whoosh_and_the_shared_table_stays_small():
     from indexer.index import segments
     for positions in ([0], [7], [3, 9, 40], [10**6], [5, 10**6]):
         assert segments.positions_value(positions) == Positions().encode(positions)
-    assert 10**6 not in segments._ONE_POSITION
+    assert len(segments._ONE_POSITION) <= segments._MAX_SHARED_POSITION
+    assert segments.decode_positions(segments.positions_value([7])) == [7]
 
 
 def assert_store_is_whooshs(ix) -> None:

@@ -42,7 +42,7 @@ from .columnar import column_values
 from .poststore import EXTENSION, PostingStoreWriter, open_store
 
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
-_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION: list[bytes] = []  # the value of one position p, at p (shared, up to the largest seen)
 _MAX_SHARED_POSITION = 20_000
 _POSITION_OF: dict[bytes, list[int]] = {}  # the shared values back to their position
 
@@ -50,10 +50,12 @@ _POSITION_OF: dict[bytes, list[int]] = {}  # the shared values back to their pos
 EXISTENCE, FREQUENCY, POSITIONS = 0, 1, 2
 
 
+_FORMAT_KINDS = {Existence: EXISTENCE, Frequency: FREQUENCY, Positions: POSITIONS}
+
+
 def format_kind(fmt) -> int | None:
     """EXISTENCE, FREQUENCY or POSITIONS for whoosh's formats of those names, else None."""
-    kind = type(fmt)
-    return {Existence: EXISTENCE, Frequency: FREQUENCY, Positions: POSITIONS}.get(kind)
+    return _FORMAT_KINDS.get(type(fmt))
 
 
 def frequency_value(n: int) -> bytes:
@@ -71,13 +73,17 @@ def positions_value(positions: list[int]) -> bytes:
 
 
 def _one_position(pos: int) -> bytes:
-    value = _ONE_POSITION.get(pos)
-    if value is None:
-        value = pack_uint(1) + dumps([pos], 2)
-        if pos < _MAX_SHARED_POSITION:  # a very long text does not grow the table
-            _ONE_POSITION[pos] = value
-            _POSITION_OF[value] = [pos]
-    return value
+    if pos >= _MAX_SHARED_POSITION:  # a very long text does not grow the table
+        return pack_uint(1) + dumps([pos], 2)
+    _share_up_to(pos)
+    return _ONE_POSITION[pos]
+
+
+def _share_up_to(pos: int) -> None:
+    for p in range(len(_ONE_POSITION), pos + 1):
+        value = pack_uint(1) + dumps([p], 2)
+        _ONE_POSITION.append(value)
+        _POSITION_OF[value] = [p]
 
 
 def decode_positions(value: bytes) -> list[int]:
@@ -596,17 +602,13 @@ def _values(kind: int, freqs: np.ndarray, positions: np.ndarray | None, pos_at: 
     return values.tolist()
 
 
-_ONE_POSITION_TABLE: list[bytes] = []
-
-
 def _one_position_values(positions: list[int]) -> list[bytes]:
-    """The values of postings with one position each (a table of the common ones)."""
+    """The values of postings with one position each (from the shared table)."""
     largest = max(positions, default=0)
     if largest >= _MAX_SHARED_POSITION:
         return [_one_position(p) for p in positions]
-    if largest >= len(_ONE_POSITION_TABLE):
-        _ONE_POSITION_TABLE.extend(_one_position(p) for p in range(len(_ONE_POSITION_TABLE), largest + 1))
-    return list(map(_ONE_POSITION_TABLE.__getitem__, positions))
+    _share_up_to(largest)
+    return list(map(_ONE_POSITION.__getitem__, positions))
 
 
 def _field_lengths(lengths, fieldname: str) -> np.ndarray | None:
