@@ -19,6 +19,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 from .errors import KetluanError
@@ -64,12 +65,20 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return folded, exact
 
 
-def _pattern(alternatives: set[str]) -> re.Pattern | None:
-    """One regex for phrases (as `_phrases` gives them), matched at word boundaries."""
-    if not alternatives:
-        return None
-    body = "|".join(re.escape(a) for a in sorted(alternatives, key=len, reverse=True))
-    return re.compile(rf"(?<=\s)(?:{body})(?=\s)")
+def _first_fits(occurrences, excluded=()) -> list[tuple[int, int]]:
+    """The occurrences (first word, length) a regex scan would match: at each word the
+    longest one, none overlapping the one before or an excluded span."""
+    kept, end = [], 0
+    for at, length in sorted(occurrences, key=lambda o: (o[0], -o[1])):
+        if at < end or any(at < e_at + e_len and e_at < at + length for e_at, e_len in excluded):
+            continue
+        kept.append((at, length))
+        end = at + length
+    return kept
+
+
+_FOLDED, _EXACT = 0, 1  # where a phrase is looked for: the folded text, or the lower-case one
+_INCLUDE, _EXCLUDE = 0, 1
 
 
 class Taxonomy:
@@ -77,19 +86,22 @@ class Taxonomy:
         self.topics = tuple(topics)
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
-        matches = [_phrases(t.match) for t in self.topics]  # (folded, exact) each
-        excludes = [_phrases(t.exclude) for t in self.topics]
-        self._rules = [(t.id, tuple(map(_pattern, m)), tuple(map(_pattern, e)))
-                       for t, m, e in zip(self.topics, matches, excludes)]
-        # A phrase can only match where its first two words (or its one word) are in
-        # the text: the topics worth a regex search are those (a few, typically).
-        # first word → second word ('' for a one-word phrase) → topics
-        self._by_start: dict[str, dict[str, set[int]]] = {}
-        for n, (folded, exact) in enumerate(matches):
-            for phrase in folded | exact:
-                first, second = (phrase.split()[:2] + [""])[:2]
-                self._by_start.setdefault(first, {}).setdefault(second, set()).add(n)
-        self._first_words = frozenset(self._by_start)
+        # phrase (its words, single-spaced) → the (topic, include/exclude) rules naming
+        # it, one table per text form; and, for each first word, the phrase lengths (in
+        # words, longest first) that start with it
+        self._rules: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
+        self._lengths: tuple[dict[str, tuple[int, ...]], ...] = ({}, {})
+        for n, topic in enumerate(self.topics):
+            for role, phrases in ((_INCLUDE, topic.match), (_EXCLUDE, topic.exclude)):
+                for form, found in enumerate(_phrases(phrases)):
+                    for phrase in found:
+                        self._rules[form].setdefault(phrase, []).append((n, role))
+        for rules, lengths in zip(self._rules, self._lengths):
+            starts: dict[str, set[int]] = {}
+            for phrase in rules:
+                words = phrase.split()
+                starts.setdefault(words[0], set()).add(len(words))
+            lengths.update({first: tuple(sorted(n, reverse=True)) for first, n in starts.items()})
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
@@ -100,36 +112,47 @@ class Taxonomy:
         return _strongest(text, self.scores(text, normalized))
 
     def scores(self, text: str, normalized: bool = False) -> dict[str, float]:
-        """Each topic whose rules match `text` → the strength of its evidence."""
+        """Each topic whose rules match `text` → the strength of its evidence.
+
+        A topic's phrases are matched as a regex alternation of them would be (longest
+        first at each word, matches not overlapping), except where one of its exclusion
+        phrases matched: those words are not read. Each phrase is found by a look-up of
+        the words at every position, for all topics in one pass over the text."""
         lower, folded = _prepare(text, normalized)
-        candidates: set[int] = set()
-        for haystack in (lower, folded):  # both have single spaces, one at each end
-            for first in self._first_words.intersection(haystack.split()):
-                for second, topics in self._by_start[first].items():
-                    if not second or f" {first} {second} " in haystack:
-                        candidates |= topics
-        found = {}
-        opening = max(OPENING_CHARS, len(lower) // 3)
-        words = max(1, len(lower.split()))
-        for n, (topic_id, (inc_folded, inc_exact), (exc_folded, exc_exact)) in enumerate(self._rules):
-            if n not in candidates:
-                continue
-            lo, fo = lower, folded
-            for pattern, haystack in ((exc_folded, folded), (exc_exact, lower)):
-                if pattern:
-                    for m in pattern.finditer(haystack):
-                        blank = " " * (m.end() - m.start())
-                        lo = lo[:m.start()] + blank + lo[m.end():]
-                        fo = fo[:m.start()] + blank + fo[m.end():]
+        words = (folded.split(), lower.split())  # the same words, aligned
+        # (topic, role, form) → (first word, length) of each occurrence, in text order
+        found: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        for form in (_FOLDED, _EXACT):
+            rules, lengths, text_words = self._rules[form], self._lengths[form], words[form]
+            size = len(text_words)
+            for at, word in enumerate(text_words):
+                phrase_lengths = lengths.get(word)
+                if phrase_lengths is None:
+                    continue
+                for length in phrase_lengths:
+                    if at + length > size:
+                        continue
+                    for n, role in rules.get(word if length == 1 else " ".join(text_words[at:at + length]), ()):
+                        found.setdefault((n, role, form), []).append((at, length))
+        if not found:
+            return {}
+        return self._evidence(found, words[_EXACT], len(lower))
+
+    def _evidence(self, found: dict, text_words: list[str], chars: int) -> dict[str, float]:
+        opening = max(OPENING_CHARS, chars // 3)
+        starts = list(accumulate((len(w) + 1 for w in text_words), initial=1))  # a word's offset in the text
+        size = max(1, len(text_words))
+        scores = {}
+        for n in sorted({n for n, role, _ in found if role == _INCLUDE}):
+            excluded = [span for form in (_FOLDED, _EXACT) for span in _first_fits(found.get((n, _EXCLUDE, form), ()))]
             evidence = 0.0
-            for pattern, haystack in ((inc_folded, fo), (inc_exact, lo)):
-                if pattern:
-                    for m in pattern.finditer(haystack):
-                        evidence += len(m.group().split()) * (1.5 if m.start() < opening else 1.0)
+            for form in (_FOLDED, _EXACT):
+                for at, length in _first_fits(found.get((n, _INCLUDE, form), ()), excluded):
+                    evidence += length * (1.5 if starts[at] < opening else 1.0)
             if evidence:
                 # relative to length, gently: a long item is not weaker for being long
-                found[topic_id] = evidence / (1 + words / 60)
-        return found
+                scores[self.topics[n].id] = evidence / (1 + size / 60)
+        return scores
 
     def tag(self, notice: Notice) -> Notice:
         """The notice with ranked topics on every item and its main subjects on the

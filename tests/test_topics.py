@@ -1,6 +1,9 @@
+import functools
+import random
+import re
 import subprocess
-import unicodedata
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -46,6 +49,65 @@ match = ["=đảng viên"]
 ])
 def test_matching_rules(text, expected):
     assert MINI.tag_text(text) == expected
+
+
+def _regex_scores(taxonomy: topics.Taxonomy, text: str) -> dict[str, float]:
+    """What `Taxonomy.scores` must give: each topic's phrases as one regex alternation
+    (longest first), its exclusion phrases' matches blanked out first."""
+    lower, folded = topics._prepare(text)
+    opening = max(topics.OPENING_CHARS, len(lower) // 3)
+    found = {}
+    for topic_id, (exc_folded, exc_exact), (inc_folded, inc_exact) in _regexes(taxonomy):
+        lo, fo = lower, folded
+        for exclusion, haystack in ((exc_folded, folded), (exc_exact, lower)):
+            for m in (exclusion.finditer(haystack) if exclusion else ()):
+                blank = " " * (m.end() - m.start())
+                lo, fo = lo[:m.start()] + blank + lo[m.end():], fo[:m.start()] + blank + fo[m.end():]
+        evidence = sum(len(m.group().split()) * (1.5 if m.start() < opening else 1.0)
+                       for include, haystack in ((inc_folded, fo), (inc_exact, lo)) if include
+                       for m in include.finditer(haystack))
+        if evidence:
+            found[topic_id] = evidence / (1 + max(1, len(lower.split())) / 60)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _regexes(taxonomy: topics.Taxonomy):
+    def pattern(phrases):
+        if not phrases:
+            return None
+        body = "|".join(re.escape(a) for a in sorted(phrases, key=len, reverse=True))
+        return re.compile(rf"(?<=\s)(?:{body})(?=\s)")
+
+    return [(t.id, tuple(map(pattern, topics._phrases(t.exclude))), tuple(map(pattern, topics._phrases(t.match))))
+            for t in taxonomy.topics]
+
+
+OVERLAPPING = topics.parse_taxonomy('''
+[[topic]]
+id = "a"
+name = "A"
+match = ["đất", "đất đai", "giải phóng mặt bằng", "mặt bằng", "=Đất Đai"]
+exclude = ["đất đai công", "bằng đất"]
+
+[[topic]]
+id = "b"
+name = "B"
+match = ["mặt bằng sản xuất", "đai", "=mặt"]
+exclude = ["giải phóng"]
+''')
+
+
+def test_phrase_lookup_matches_as_the_regexes_would():
+    """Overlapping phrases of one topic and of several, exclusions that cut a longer
+    phrase but leave a shorter one, exact and folded forms, the opening's bonus."""
+    rng = random.Random(7)
+    words = "đất đai dat dai công giải phóng mặt mat bằng bang sản xuất đai Đất Đai, và".split()
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 60))) for _ in range(2000)]
+    for taxonomy in (OVERLAPPING, MINI, TAXONOMY):
+        for text in texts:
+            assert taxonomy.scores(text) == pytest.approx(_regex_scores(taxonomy, text)), text
+            assert list(taxonomy.scores(text)) == list(_regex_scores(taxonomy, text)), text  # taxonomy order
 
 
 def test_builtin_taxonomy_has_at_least_25_topics_with_unique_ascii_ids():
