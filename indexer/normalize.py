@@ -91,23 +91,25 @@ def canonical_tone(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(letters))
 
 
-def _fix_word(match: re.Match) -> str:
-    return canonical_tone(match.group(0))
-
-
 # Words with a tone mark (the others have nothing to move): the regex picks them out
 # without calling back into Python for every word.
 _TONED_WORD = re.compile(r"[^\W\d_]*[%s][^\W\d_]*" % "".join(sorted(_TONED_CHARS)))
 
 
 def canonical_tones(text: str) -> str:
-    return _TONED_WORD.sub(_fix_word, text)
+    # each toned word looked at once (most are already canonical); the text is
+    # rewritten only when one is not
+    moved = {word: fixed for word in set(_TONED_WORD.findall(text)) if (fixed := canonical_tone(word)) != word}
+    if not moved:
+        return text
+    return _TONED_WORD.sub(lambda m: moved.get(m.group(0), m.group(0)), text)
 
 
 def strip_markdown(text: str) -> str:
     """Drop markdown emphasis markers, keeping the words: `**Lâm**` → `Lâm`."""
-    text = _BOLD.sub(r"\2", text)
-    return _ITALIC.sub(r"\1", text)
+    if "**" in text or "__" in text:
+        text = _BOLD.sub(r"\2", text)
+    return _ITALIC.sub(r"\1", text) if "*" in text else text
 
 
 def normalize(text: str, keep_columns: bool = False) -> str:
@@ -122,14 +124,12 @@ def normalize(text: str, keep_columns: bool = False) -> str:
     text = _ZERO_WIDTH.sub("", text)
     text = canonical_tones(text)
     text = strip_markdown(text)
-    lines = []
-    for line in text.split("\n"):
-        if keep_columns:
-            line = _COLUMN_GAP.sub("\t", line.strip(" \t\u00a0"))
-        else:
-            line = line.replace("\t", " ")
-        lines.append(_SPACES.sub(" ", line).strip(" "))
-    return "\n".join(lines)
+    # whole-text substitutions: none of the patterns spans a line break
+    if keep_columns:
+        text = _COLUMN_GAP.sub("\t", "\n".join(line.strip(" \t\u00a0") for line in text.split("\n")))
+    else:
+        text = text.replace("\t", " ")
+    return "\n".join(line.strip(" ") for line in _SPACES.sub(" ", text).split("\n"))
 
 
 def normalize_line(text: str) -> str:

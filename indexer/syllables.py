@@ -129,30 +129,29 @@ def repair_spacing(text: str) -> tuple[str, int]:
     number of repairs. Only runs with Vietnamese letters are touched: `online`,
     `Covid`, `UBND` stay as they are."""
     count = 0
+    # Long runs are looked at once each (most are one syllable); the text is rewritten
+    # only when one needs splitting.
+    splits = {run: split for run in set(_LONG_WORD.findall(text)) if (split := _split_glued(run)) is not None}
+    if splits:
+        def split_glued(match: re.Match) -> str:
+            nonlocal count
+            split = splits.get(match.group(0))
+            if split is None:
+                return match.group(0)
+            count += 1
+            return split
 
-    def split_glued(match: re.Match) -> str:
-        nonlocal count
-        run = match.group(0)
-        split = _split_glued(run)
-        if split is None:
-            return run
-        count += 1
-        return split
-
-    text = _LONG_WORD.sub(split_glued, text)
-    text, glued = _GLUED_NUMBER.subn(r"\1 \2", text)
-    count += glued
-    lines = []
-    for line in text.split("\n"):
-        joined, n = _join_scattered(line)
-        count += n
-        lines.append(joined)
-    return "\n".join(lines), count
+        text = _LONG_WORD.sub(split_glued, text)
+    if _LETTER_DIGIT.search(text):
+        text, glued = _GLUED_NUMBER.subn(r"\1 \2", text)
+        count += glued
+    return _join_scattered(text, count)
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")  # shorter runs are never split
 # a number glued to the word that introduces it (`nhiệm kỳ2025`, `năm2024`, `ngày12`);
 # other letter-digit runs (`F0`, `km2`, `Covid19`) are left alone
+_LETTER_DIGIT = re.compile(r"[^\W\d_]\d")  # a quick test first: few texts have one
 _GLUED_NUMBER = re.compile(r"(?<![^\W\d_])(năm|ngày|tháng|kỳ|khóa|khoá|quý|số|đợt|lần|khu|tổ|ấp|thôn|xóm)(\d)",
                            re.IGNORECASE)
 
@@ -171,27 +170,35 @@ def _split_glued(run: str) -> str | None:
 _SCATTER = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,2})((?: [^\W\d_]{1,3})+)(?![^\W\d_])")
 
 
-def _join_scattered(line: str) -> tuple[str, int]:
+def _join_scattered(text: str, count: int = 0) -> tuple[str, int]:
     """`H u ế` → `Huế`, `K ÉT LUẬN` → `KÉT LUẬN`: a lone consonant that is not a word
-    joined with the short pieces after it while the result is still one syllable."""
-    count = 0
-
+    joined with the short pieces after it while the result is still one syllable.
+    (A run of pieces never spans a line: `_SCATTER` joins with spaces only.)"""
     def join(match: re.Match) -> str:
         nonlocal count
-        pieces = [match.group(1)] + match.group(2).split()
-        out: list[str] = []
-        i = 0
-        while i < len(pieces):
-            word = pieces[i]
-            j = i + 1
-            if not is_syllable(word):
-                while j < len(pieces) and is_syllable(word + pieces[j]) and (len(pieces[j]) == 1 or j == i + 1):
-                    word += pieces[j]
-                    j += 1
-            if j > i + 1:
-                count += 1
-            out.append(word)
-            i = j
-        return " ".join(out)
+        joined, repairs = _joined(match.group(0))
+        count += repairs
+        return joined
 
-    return _SCATTER.sub(join, line), count
+    return _SCATTER.sub(join, text), count
+
+
+@lru_cache(maxsize=65536)
+def _joined(run: str) -> tuple[str, int]:
+    """A run of short pieces (`H u ế`, `và các`) with its scattered syllables joined,
+    and how many were."""
+    pieces = run.split(" ")
+    out: list[str] = []
+    count = i = 0
+    while i < len(pieces):
+        word = pieces[i]
+        j = i + 1
+        if not is_syllable(word):
+            while j < len(pieces) and is_syllable(word + pieces[j]) and (len(pieces[j]) == 1 or j == i + 1):
+                word += pieces[j]
+                j += 1
+        if j > i + 1:
+            count += 1
+        out.append(word)
+        i = j
+    return " ".join(out), count
