@@ -24,23 +24,30 @@ from __future__ import annotations
 import queue
 import re
 import sys
+import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pickle import dumps, loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from ..process import init_child
 from .columnar import column_values
 from .poststore import EXTENSION, PostingStoreWriter, open_store
 
+_MAGIC_SIZE = len(WHOOSH3_HEADER_MAGIC)
+# A block's pickle shorter than this is written as it is: zlib gains little or nothing
+# on it (its header and checksum cost 6 bytes; a 2k-notice index grew by 0.07%), and
+# compressing cost more than the rest of the block. (whoosh meant to do the same under 20 bytes, but its test is
+# overwritten on the next line.) Readers follow each block's own compression byte.
+_COMPRESS_FROM = 64
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: list[bytes] = []  # the value of one position p, at p (shared, up to the largest seen)
 _MAX_SHARED_POSITION = 20_000
@@ -551,12 +558,21 @@ def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPo
     values = _values(kind, freqs, positions, pos_at)
     ids, weight_list = docs.tolist(), weights.astype(np.float32).tolist()
     block_at = 0
+    keys = postings.keys
+    blocks_of = _SingleBlocks(fieldwriter, field.format)
     for t in range(end - first):
         lo, hi = int(starts[t]), int(starts[t + 1])
         if store is not None:
-            store.add(fieldname, postings.keys[first + t][1], docs[lo:hi], freqs[lo:hi],
+            store.add(fieldname, keys[first + t][1], docs[lo:hi], freqs[lo:hi],
                       positions[pos_at[lo]:pos_at[hi]] if positions is not None else None)
-        fieldwriter.start_term(postings.keys[first + t][1])
+        if hi - lo <= size:  # one block (nearly every term): its bytes made here
+            blocks_of.add(keys[first + t][1], ids[lo:hi], weight_list[lo:hi],
+                          values[lo:hi] if values is not None else None,
+                          max_weight[block_at], min_length[block_at], max_length[block_at])
+            block_at += 1
+            continue
+        blocks_of.flush()
+        fieldwriter.start_term(keys[first + t][1])
         block = fieldwriter._postwriter
         for start in range(lo, hi, size):
             if start > lo:
@@ -570,7 +586,59 @@ def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPo
             block._maxlength = max_length[block_at]
             block_at += 1
         fieldwriter.finish_term()
+        blocks_of.flush()  # and take the offset after the term whoosh wrote
+    blocks_of.flush()
     fieldwriter.finish_field()
+
+
+class _SingleBlocks:
+    """Terms whose postings fit in one block, written as whoosh's W3PostingsWriter and
+    W3FieldWriter would write them (the same bytes: the segment tests read them back
+    through whoosh), without their per-posting and per-call work. The posting bytes of
+    consecutive terms are written at once."""
+
+    _TERMINFO = W3TermInfo._struct
+
+    def __init__(self, fieldwriter, fmt):
+        self.fieldwriter = fieldwriter
+        self.postfile = fieldwriter._postfile
+        self.compression = fieldwriter._postwriter._compression
+        self.field_prefix = pack_ushort(fieldwriter._fieldid)
+        self.fixed_size = fmt.fixed_value_size()
+        self.pending: list[bytes] = []
+        self.offset = self.postfile.tell()
+
+    def add(self, btext: bytes, ids: list[int], weights: list[float], values: list[bytes] | None,
+            max_weight: float, min_length: int | None, max_length: int) -> None:
+        deltas = [ids[0]]
+        deltas.extend(b - a for a, b in zip(ids, ids[1:]))
+        first = weights[0]
+        mini_weights = (None if first == 1.0 else first) if weights.count(first) == len(weights) else tuple(weights)
+        if values is None or self.fixed_size == 0:
+            mini_values = None
+        elif self.fixed_size is None or self.fixed_size < 0:
+            mini_values = tuple(values)
+        else:
+            mini_values = b"".join(values)
+        data = dumps((tuple(deltas), mini_weights, mini_values), 2)
+        compression = self.compression if len(data) >= _COMPRESS_FROM else 0
+        if compression:
+            data = zlib.compress(data, compression)
+        info = dumps((len(ids), ids[-1], max_weight, compression, length_to_byte(min_length),
+                      length_to_byte(max_length)), 2)
+        size = _MAGIC_SIZE + _INT_SIZE + len(info) + len(data)
+        self.pending += (WHOOSH3_HEADER_MAGIC, pack_int(-(len(info) + len(data))), info, data)
+        terminfo = self._TERMINFO.pack(False, sum(weights), len(ids), length_to_byte(min_length),
+                                       length_to_byte(max(0, max_length)), max(0, max_weight), ids[0], ids[-1])
+        self.fieldwriter._tindex.add(self.field_prefix + btext, terminfo + pack_long(self.offset) + pack_int(size))
+        self.offset += size
+
+    def flush(self) -> None:
+        """Write what is pending (before a term written through whoosh's own writer)."""
+        if self.pending:
+            self.postfile.write(b"".join(self.pending))
+            self.pending.clear()
+        self.offset = self.postfile.tell()
 
 
 def _block_starts(starts: np.ndarray, size: int) -> np.ndarray:
