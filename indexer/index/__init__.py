@@ -80,8 +80,14 @@ FAST_ANALYZERS = {
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
                                          "cites")},
 }
-# Kept in each segment's posting store only, as counts (see poststore.py).
-COUNTED = {"spelling": tuple}
+# Kept in each segment's posting store only, as counts (see poststore.py). A notice's
+# document carries its text, and the writer (a sub-writer process, with several) finds
+# the words and pairs: the main process neither computes nor pickles them.
+def _spelling_pairs(text: str) -> list[tuple[str, str]]:
+    return spelling_terms(text)
+
+
+COUNTED = {"spelling": _spelling_pairs}
 UNSTORED = ("notice_id",)  # found through whoosh only (replacing a notice deletes by it)
 
 
@@ -160,7 +166,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     own = own_text(notice.body, notice.items)
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
     yield _present(id=stored.id, kind="notice", notice_id=stored.id, exact=own, folded=own, header=_header(notice),
-                   spelling=spelling_terms(notice.title + "\n" + notice.body), number=number_keys(notice.number),
+                   spelling=notice.title + "\n" + notice.body, number=number_keys(notice.number),
                    issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
                    topics=topics, year=date.year if date else None, date=when,
                    cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
