@@ -83,11 +83,15 @@ FAST_ANALYZERS = {
 # Kept in each segment's posting store only, as counts (see poststore.py). A notice's
 # document carries its text, and the writer (a sub-writer process, with several) finds
 # the words and pairs: the main process neither computes nor pickles them.
-def _spelling_pairs(text: str) -> list[tuple[str, str]]:
-    return spelling_terms(text)
+def _spelling_forms(text: str) -> list[str]:
+    return spelling_forms(text)
 
 
-COUNTED = {"spelling": _spelling_pairs}
+def _spelling_key(form: str) -> str:
+    return spelling_key(form)
+
+
+COUNTED = {"spelling": (_spelling_forms, _spelling_key)}
 UNSTORED = ("notice_id",)  # found through whoosh only (replacing a notice deletes by it)
 
 
@@ -285,11 +289,22 @@ def spelling_terms(text: str) -> list[tuple[str, str]]:
     indexed: each segment's posting store keeps how many notices write each. Words
     are letters only (digits between two words do not part them); punctuation that
     ends a phrase does."""
+    return [(spelling_key(form), form) for form in spelling_forms(text)]
+
+
+def spelling_forms(text: str) -> list[str]:
+    """`spelling_terms` as written only: what a writer counts per notice (the folded
+    key is found once per distinct form when the segment is written)."""
     tokens = _SPELL_TOKEN.findall(text)
     words = {t for t in set(tokens) if t[0] not in _SPELL_BREAKS}
-    pairs = [(a, b) for a, b in set(zip(tokens, tokens[1:])) if a in words and b in words]
-    folded = {w: _FOLDED_WORDS.get(w) or _fold_word(w) for w in words}
-    return [(folded[w], w) for w in words] + [(f"{folded[a]} {folded[b]}", f"{a} {b}") for a, b in pairs]
+    return [*words, *(f"{a} {b}" for a, b in set(zip(tokens, tokens[1:])) if a in words and b in words)]
+
+
+def spelling_key(form: str) -> str:
+    """The folded key of a word or pair as written: `Giải phóng` → `giai phong`."""
+    if " " not in form:
+        return _FOLDED_WORDS.get(form) or _fold_word(form)
+    return " ".join(_FOLDED_WORDS.get(w) or _fold_word(w) for w in form.split(" "))
 
 
 _FOLDED_WORDS: dict[str, str] = {}

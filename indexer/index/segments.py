@@ -34,7 +34,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -42,12 +42,12 @@ from ..process import init_child
 from .columnar import column_values
 from .poststore import EXTENSION, PostingStoreWriter, open_store
 
-_MAGIC_SIZE = len(WHOOSH3_HEADER_MAGIC)
 # A block's pickle shorter than this is written as it is: zlib gains little or nothing
 # on it (its header and checksum cost 6 bytes; a 2k-notice index grew by 0.07%), and
 # compressing cost more than the rest of the block. (whoosh meant to do the same under 20 bytes, but its test is
 # overwritten on the next line.) Readers follow each block's own compression byte.
 _COMPRESS_FROM = 64
+_PENDING_BYTES = 1 << 20  # posting bytes gathered before a write
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
 _ONE_POSITION: list[bytes] = []  # the value of one position p, at p (shared, up to the largest seen)
 _MAX_SHARED_POSITION = 20_000
@@ -365,9 +365,9 @@ class _TermPoolWriting:
     term, and each segment's compact posting store (`poststore.py`) beside it.
 
     `counted`: fields outside the schema whose values are only counted per segment
-    (field → function giving a document's value's `(key, form)` pairs): the store
-    keeps, per key, how many documents hold each form (the "did you mean"
-    statistics). `unstored`: schema fields left out of the store (nothing searches
+    (field → (function giving a document's value's forms, function giving a form's
+    key)): the store keeps, per key, how many documents hold each form (the "did you
+    mean" statistics). A form's key is found once per segment, when it is written. `unstored`: schema fields left out of the store (nothing searches
     their postings through it)."""
 
     def _use_term_pool(self, limit: int, counted: dict | None = None, unstored=()) -> None:
@@ -384,8 +384,8 @@ class _TermPoolWriting:
     def _reset_counts(self) -> None:
         self.counts: dict[str, Counter] = {name: Counter() for name in self.counted}
 
-    def _count(self, fieldname: str, pairs) -> None:
-        self.counts[fieldname].update(pairs)  # (key, form) pairs, counted in C
+    def _count(self, fieldname: str, forms) -> None:
+        self.counts[fieldname].update(forms)  # counted in C
 
     def _flush_segment(self):
         self.perdocwriter.close()
@@ -394,8 +394,10 @@ class _TermPoolWriting:
         try:
             write_terms(self.fieldwriter, self.schema, lengths, self.pool.sorted_postings(), store, self.unstored)
             for fieldname, counter in self.counts.items():
+                key_of = self.counted[fieldname][1]
                 by_key: dict[str, dict[str, int]] = {}
-                for (key, form), n in counter.items():
+                for form, n in counter.items():
+                    key = key_of(form)
                     forms = by_key.get(key)
                     if forms is None:
                         forms = by_key[key] = {}
@@ -418,9 +420,8 @@ class _TermPoolWriting:
             return
         try:
             for fieldname, counter in self.counts.items():
-                for key, forms in store.all_counts(fieldname):
-                    for form, n in forms.items():
-                        counter[key, form] += n
+                for _, forms in store.all_counts(fieldname):
+                    counter.update(forms)
         finally:
             store.close()
 
@@ -466,7 +467,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                 if value is None or fieldname.startswith("_"):
                     continue
                 if fieldname in self.counted:
-                    self._count(fieldname, self.counted[fieldname](value))
+                    self._count(fieldname, self.counted[fieldname][0](value))
                     continue
                 field = schema[fieldname]
                 length = 0
@@ -557,59 +558,72 @@ def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPo
         positions = postings.positions[postings.pos_at[a]:postings.pos_at[b]]
     values = _values(kind, freqs, positions, pos_at)
     ids, weight_list = docs.tolist(), weights.astype(np.float32).tolist()
-    block_at = 0
     keys = postings.keys
-    blocks_of = _SingleBlocks(fieldwriter, field.format)
+    terms = _TermBlocks(fieldwriter, field.format)
+    block_at = 0
     for t in range(end - first):
         lo, hi = int(starts[t]), int(starts[t + 1])
         if store is not None:
             store.add(fieldname, keys[first + t][1], docs[lo:hi], freqs[lo:hi],
                       positions[pos_at[lo]:pos_at[hi]] if positions is not None else None)
-        if hi - lo <= size:  # one block (nearly every term): its bytes made here
-            blocks_of.add(keys[first + t][1], ids[lo:hi], weight_list[lo:hi],
-                          values[lo:hi] if values is not None else None,
-                          max_weight[block_at], min_length[block_at], max_length[block_at])
-            block_at += 1
-            continue
-        blocks_of.flush()
-        fieldwriter.start_term(keys[first + t][1])
-        block = fieldwriter._postwriter
-        for start in range(lo, hi, size):
-            if start > lo:
-                block._write_block()
-            stop = min(start + size, hi)
-            block._ids = ids[start:stop]
-            block._weights = weight_list[start:stop]
-            block._values = values[start:stop] if values is not None else []
-            block._maxweight = max_weight[block_at]
-            block._minlength = min_length[block_at]
-            block._maxlength = max_length[block_at]
-            block_at += 1
-        fieldwriter.finish_term()
-        blocks_of.flush()  # and take the offset after the term whoosh wrote
-    blocks_of.flush()
+        cuts = range(lo, hi, size)
+        terms.add(keys[first + t][1], [(ids[a:min(a + size, hi)], weight_list[a:min(a + size, hi)],
+                                        values[a:min(a + size, hi)] if values is not None else None) for a in cuts],
+                  max_weight[block_at:block_at + len(cuts)], min_length[block_at:block_at + len(cuts)],
+                  max_length[block_at:block_at + len(cuts)])
+        block_at += len(cuts)
+    terms.flush()
     fieldwriter.finish_field()
 
 
-class _SingleBlocks:
-    """Terms whose postings fit in one block, written as whoosh's W3PostingsWriter and
-    W3FieldWriter would write them (the same bytes: the segment tests read them back
-    through whoosh), without their per-posting and per-call work. The posting bytes of
-    consecutive terms are written at once."""
+class _TermBlocks:
+    """Each term's postings written as whoosh's W3PostingsWriter and W3FieldWriter
+    would write them, a block (128 postings) at a time, with the term's statistics in
+    the term table: the same records (the segment tests read them back through whoosh),
+    without their per-posting and per-call work. Consecutive terms' bytes are written
+    at once."""
 
     _TERMINFO = W3TermInfo._struct
 
     def __init__(self, fieldwriter, fmt):
-        self.fieldwriter = fieldwriter
+        self.table = fieldwriter._tindex
         self.postfile = fieldwriter._postfile
-        self.compression = fieldwriter._postwriter._compression
+        # zlib's quickest level (whoosh: 3): the index 1.4% larger, the blocks written faster
+        self.compression = 1 if fieldwriter._postwriter._compression else 0
         self.field_prefix = pack_ushort(fieldwriter._fieldid)
         self.fixed_size = fmt.fixed_value_size()
-        self.pending: list[bytes] = []
+        self.pending: list[bytes] = [WHOOSH3_HEADER_MAGIC]
+        self.pending_bytes = 0
         self.offset = self.postfile.tell()
 
-    def add(self, btext: bytes, ids: list[int], weights: list[float], values: list[bytes] | None,
-            max_weight: float, min_length: int | None, max_length: int) -> None:
+    def add(self, btext: bytes, blocks: list, max_weights: list[float], min_lengths: list, max_lengths: list[int]):
+        """`blocks`: (document numbers, weights, values or None) of each block."""
+        start = len(self.pending) - 1  # the magic that opens the term's first block
+        weight, count = 0, 0
+        for n, (ids, weights, values) in enumerate(blocks):
+            info, data = self._block(ids, weights, values, max_weights[n], min_lengths[n], max_lengths[n])
+            size = len(info) + len(data)
+            self.pending += (pack_int(-size if n == len(blocks) - 1 else size), info, data)
+            weight += sum(weights)
+            count += len(ids)
+        length = sum(map(len, self.pending[start:]))
+        min_length = None
+        for shortest in min_lengths:  # as W3TermInfo.add_block takes them
+            min_length = shortest if min_length is None else min(min_length, shortest)
+        terminfo = self._TERMINFO.pack(False, weight, count, length_to_byte(min_length),
+                                       length_to_byte(max(0, *max_lengths)), max(0, *max_weights),
+                                       blocks[0][0][0], blocks[-1][0][-1])
+        self.table.add(self.field_prefix + btext, terminfo + pack_long(self.offset) + pack_int(length))
+        self.offset += length
+        self.pending_bytes += length
+        if self.pending_bytes > _PENDING_BYTES:
+            self.postfile.write(b"".join(self.pending))
+            self.pending.clear()
+            self.pending_bytes = 0
+        self.pending.append(WHOOSH3_HEADER_MAGIC)  # the next term's
+
+    def _block(self, ids: list[int], weights: list[float], values: list[bytes] | None, max_weight: float,
+               min_length: int | None, max_length: int) -> tuple[bytes, bytes]:
         deltas = [ids[0]]
         deltas.extend(b - a for a, b in zip(ids, ids[1:]))
         first = weights[0]
@@ -626,19 +640,12 @@ class _SingleBlocks:
             data = zlib.compress(data, compression)
         info = dumps((len(ids), ids[-1], max_weight, compression, length_to_byte(min_length),
                       length_to_byte(max_length)), 2)
-        size = _MAGIC_SIZE + _INT_SIZE + len(info) + len(data)
-        self.pending += (WHOOSH3_HEADER_MAGIC, pack_int(-(len(info) + len(data))), info, data)
-        terminfo = self._TERMINFO.pack(False, sum(weights), len(ids), length_to_byte(min_length),
-                                       length_to_byte(max(0, max_length)), max(0, max_weight), ids[0], ids[-1])
-        self.fieldwriter._tindex.add(self.field_prefix + btext, terminfo + pack_long(self.offset) + pack_int(size))
-        self.offset += size
+        return info, data
 
     def flush(self) -> None:
-        """Write what is pending (before a term written through whoosh's own writer)."""
+        self.pending.pop()  # no term follows
         if self.pending:
             self.postfile.write(b"".join(self.pending))
-            self.pending.clear()
-        self.offset = self.postfile.tell()
 
 
 def _block_starts(starts: np.ndarray, size: int) -> np.ndarray:
