@@ -120,8 +120,11 @@ def whoosh_fields(doc: dict) -> dict:
     return {k: v for k, v in doc.items() if k not in COUNTED}
 
 
-@pytest.mark.parametrize("limit", [10**9, 20_000], ids=["in memory", "compacted in chunks"])
-def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, plain_contents, limit):
+@pytest.mark.parametrize("limit", [10**9, 20_000], ids=["in memory", "compacted in chunks, written in pieces"])
+def test_same_index_as_whooshs_writer(tmp_path, corpus_documents, plain_contents, limit, monkeypatch):
+    import indexer.index.segments as segments
+    if limit < 10**9:
+        monkeypatch.setattr(segments, "_PENDING_BYTES", 2_000)  # a field's postings written in many pieces
     fast = Index(tmp_path / "fast")
     writer = FastSegmentWriter(fast.ix, limit_postings=limit, **FAST)
     add_grouped(writer, corpus_documents)

@@ -44,8 +44,9 @@ from .poststore import EXTENSION, PostingStoreWriter, open_store
 
 # A block's pickle shorter than this is written as it is: zlib gains little or nothing
 # on it (its header and checksum cost 6 bytes; a 2k-notice index grew by 0.07%), and
-# compressing cost more than the rest of the block. (whoosh meant to do the same under 20 bytes, but its test is
-# overwritten on the next line.) Readers follow each block's own compression byte.
+# compressing cost more than the rest of the block. (whoosh meant to do the same under
+# 20 bytes, but its test is overwritten on the next line.) Readers follow each block's
+# own compression byte.
 _COMPRESS_FROM = 64
 _PENDING_BYTES = 1 << 20  # posting bytes gathered before a write
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
@@ -367,8 +368,9 @@ class _TermPoolWriting:
     `counted`: fields outside the schema whose values are only counted per segment
     (field → (function giving a document's value's forms, function giving a form's
     key)): the store keeps, per key, how many documents hold each form (the "did you
-    mean" statistics). A form's key is found once per segment, when it is written. `unstored`: schema fields left out of the store (nothing searches
-    their postings through it)."""
+    mean" statistics). A form's key is found once per segment, when it is written.
+    `unstored`: schema fields left out of the store (nothing searches their postings
+    through it)."""
 
     def _use_term_pool(self, limit: int, counted: dict | None = None, unstored=()) -> None:
         self.pool.cleanup()
