@@ -145,7 +145,8 @@ def repair_spacing(text: str) -> tuple[str, int]:
     if _LETTER_DIGIT.search(text):
         text, glued = _GLUED_NUMBER.subn(r"\1 \2", text)
         count += glued
-    return _join_scattered(text, count)
+    text, joined = _join_scattered(text)
+    return text, count + joined
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")  # shorter runs are never split
@@ -170,10 +171,12 @@ def _split_glued(run: str) -> str | None:
 _SCATTER = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,2})((?: [^\W\d_]{1,3})+)(?![^\W\d_])")
 
 
-def _join_scattered(text: str, count: int = 0) -> tuple[str, int]:
+def _join_scattered(text: str) -> tuple[str, int]:
     """`H u ế` → `Huế`, `K ÉT LUẬN` → `KÉT LUẬN`: a lone consonant that is not a word
     joined with the short pieces after it while the result is still one syllable.
     (A run of pieces never spans a line: `_SCATTER` joins with spaces only.)"""
+    count = 0
+
     def join(match: re.Match) -> str:
         nonlocal count
         joined, repairs = _joined(match.group(0))
