@@ -80,18 +80,6 @@ FAST_ANALYZERS = {
     **{name: KeywordTerms() for name in ("issuer", "level", "doc_type", "topics", "addressees", "presiding",
                                          "cites")},
 }
-# Kept in each segment's posting store only, as counts (see poststore.py). A notice's
-# document carries its text, and the writer (a sub-writer process, with several) finds
-# the words and pairs: the main process neither computes nor pickles them.
-def _spelling_forms(text: str) -> list[str]:
-    return spelling_forms(text)
-
-
-def _spelling_key(form: str) -> str:
-    return spelling_key(form)
-
-
-COUNTED = {"spelling": (_spelling_forms, _spelling_key)}
 UNSTORED = ("notice_id",)  # found through whoosh only (replacing a notice deletes by it)
 
 
@@ -316,6 +304,12 @@ def _fold_word(word: str) -> str:
         _FOLDED_WORDS.clear()
     folded = _FOLDED_WORDS[word] = fold(word).lower()
     return folded
+
+
+# Kept in each segment's posting store only, as counts (see poststore.py). A notice's
+# document carries its text, and the writer (a sub-writer process, with several) finds
+# the words and pairs: the main process neither computes nor pickles them.
+COUNTED = {"spelling": (spelling_forms, spelling_key)}
 
 
 def spelling_counts(snap: Snapshot, folded: str) -> dict[str, int]:
