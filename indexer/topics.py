@@ -67,9 +67,10 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
 
 def _first_fits(occurrences, excluded=()) -> list[tuple[int, int]]:
     """The occurrences (first word, length) a regex scan would match: at each word the
-    longest one, none overlapping the one before or an excluded span."""
+    longest one, none overlapping the one before or an excluded span. `occurrences`
+    come in the order `Taxonomy.scores` finds them: by word, the longest first."""
     kept, end = [], 0
-    for at, length in sorted(occurrences, key=lambda o: (o[0], -o[1])):
+    for at, length in occurrences:
         if at < end or any(at < e_at + e_len and e_at < at + length for e_at, e_len in excluded):
             continue
         kept.append((at, length))
@@ -120,7 +121,8 @@ class Taxonomy:
         the words at every position, for all topics in one pass over the text."""
         lower, folded = _prepare(text, normalized)
         words = (folded.split(), lower.split())  # the same words, aligned
-        # (topic, role, form) → (first word, length) of each occurrence, in text order
+        # (topic, role, form) → (first word, length) of each occurrence: by word, the
+        # longest first (the order `_first_fits` reads them in)
         found: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         for form in (_FOLDED, _EXACT):
             rules, lengths, text_words = self._rules[form], self._lengths[form], words[form]
