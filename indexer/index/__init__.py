@@ -289,21 +289,9 @@ def spelling_forms(text: str) -> list[str]:
 
 
 def spelling_key(form: str) -> str:
-    """The folded key of a word or pair as written: `Giải phóng` → `giai phong`."""
-    if " " not in form:
-        return _FOLDED_WORDS.get(form) or _fold_word(form)
-    return " ".join(_FOLDED_WORDS.get(w) or _fold_word(w) for w in form.split(" "))
-
-
-_FOLDED_WORDS: dict[str, str] = {}
-
-
-def _fold_word(word: str) -> str:
-    """fold(word).lower(), remembered (a pair folds to its two words' folds)."""
-    if len(_FOLDED_WORDS) > 200_000:
-        _FOLDED_WORDS.clear()
-    folded = _FOLDED_WORDS[word] = fold(word).lower()
-    return folded
+    """The folded key of a word or pair as written: `Giải phóng` → `giai phong` (fold
+    maps character by character, so a pair's key is its two words' keys)."""
+    return fold(form)
 
 
 # Kept in each segment's posting store only, as counts (see poststore.py). A notice's
