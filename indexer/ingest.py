@@ -36,6 +36,7 @@ from .read import DEFAULT_MAX_BYTES, load_bytes, read_bytes
 BATCH_FILES = 500
 MAX_BATCH_FILES = 2000
 MAX_IN_FLIGHT = 500  # parsed files waiting for the main process, at most
+FILES_PER_TASK = 16
 
 
 def batch_size(files_to_do: int) -> int:
@@ -254,17 +255,24 @@ def _parse_all(paths: list[str], jobs: int, max_bytes: int, taxonomy_file: str, 
     # files must not pile up in memory; but it is wide enough that the workers parse
     # ahead while the main process is busy committing to the index.
     size = max(jobs * 16, min(window, MAX_IN_FLIGHT))
+    # Files go to the workers in small chunks: each task costs the pool's machinery
+    # (pickling, queues, a future, wake-ups) in the main process, about 1 ms a task.
+    chunk = max(1, min(FILES_PER_TASK, len(paths) // (jobs * 4)))
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_child)
     try:
         in_flight: deque = deque()
-        for path in paths:
-            in_flight.append(pool.submit(_read_and_parse, path, max_bytes, taxonomy_file))
-            if len(in_flight) >= size:
-                yield in_flight.popleft().result()
+        for start in range(0, len(paths), chunk):
+            in_flight.append(pool.submit(_read_and_parse_all, paths[start:start + chunk], max_bytes, taxonomy_file))
+            if len(in_flight) * chunk >= size:
+                yield from in_flight.popleft().result()
         while in_flight:
-            yield in_flight.popleft().result()
+            yield from in_flight.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # stopped early: drop what was not started
+
+
+def _read_and_parse_all(paths: list[str], max_bytes: int, taxonomy_file: str) -> list[_Parsed]:
+    return [_read_and_parse(path, max_bytes, taxonomy_file) for path in paths]
 
 
 @dataclass
