@@ -8,6 +8,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from .normalize import fold
 
@@ -16,13 +17,16 @@ _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 _DATE_CONTEXT = re.compile(r"[0-9OoIl]{1,4}[/.\-][0-9OoIl]{1,2}(?:[/.\-][0-9OoIl]{2,4})?|"
                            r"(?i:ng[àa]y|th[áảàạa]ng|n[ăa]m)\s+[0-9OoIl]{1,4}\b")
 
-NUMERIC = re.compile(r"(?<![\d/])(\d{1,2})\s?[/.\-]\s?(\d{1,2})\s?[/.\-]\s?(\d{4})(?![\d/])")
+# NUMERIC and DAY_MONTH must not follow a digit or `/`; `_unpreceded` checks that after
+# the match (a leading look-behind keeps `re` from skipping quickly to the next digit:
+# 3× slower scans).
+NUMERIC = re.compile(r"(\d{1,2})\s?[/.\-]\s?(\d{1,2})\s?[/.\-]\s?(\d{4})(?![\d/])")
 # The leading word first, then the word-boundary check: a pattern that starts with a literal is
 # found by a quick substring scan (several times quicker than trying `\b` at each position).
 VERBAL = re.compile(r"ngay(?<!\wngay)\s+(\d{1,2})\s*(?:thang|[-/])\s*(\d{1,2})\s*(?:nam|[-/])\s*(\d{4})\b")
 MONTH = re.compile(r"thang(?<!\wthang)\s+(\d{1,2})\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b")
 QUARTER = re.compile(r"quy(?<!\wquy)\s+(iv|iii|ii|i|[1-4])\s*(?:/|-|\s+nam\s+)\s*(\d{4})\b")
-DAY_MONTH = re.compile(r"(?<![\d/])(\d{1,2})\s?/\s?(\d{1,2})(?![\d/])")
+DAY_MONTH = re.compile(r"(\d{1,2})\s?/\s?(\d{1,2})(?![\d/])")
 
 _ANY_DIGIT = re.compile(r"\d")
 _QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -90,17 +94,32 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateMatch]:
             found.append(DateMatch(match.start(), match.end(), date, precision))
 
     for pattern in (VERBAL, NUMERIC):
-        for m in pattern.finditer(folded):
+        for m in (pattern.finditer(folded) if pattern is VERBAL else _unpreceded(pattern, folded)):
             day, month, year = (int(g) for g in m.groups())
             add(m, make_date(year, month, day), "day")
     for m in MONTH.finditer(folded):
         add(m, end_of_month(int(m.group(2)), int(m.group(1))), "month")
     for m in QUARTER.finditer(folded):
         add(m, end_of_quarter(int(m.group(2)), _QUARTERS[m.group(1)]), "quarter")
-    if default_year:
-        for m in DAY_MONTH.finditer(folded):
+    if default_year and "/" in folded:
+        for m in _unpreceded(DAY_MONTH, folded):
             add(m, make_date(default_year, int(m.group(2)), int(m.group(1))), "day")
     return sorted(found, key=lambda d: d.start)
+
+
+def _unpreceded(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    """`pattern.finditer(text)` as if the pattern began with `(?<![\\d/])`: a match
+    right after a digit or `/` is dropped and the scan goes on from its next character."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if m.start() and text[m.start() - 1] in _DIGITS_AND_SLASH:
+            pos = m.start() + 1
+            continue
+        yield m
+        pos = m.end()
+
+
+_DIGITS_AND_SLASH = frozenset("0123456789/")
 
 
 def parse_date(text: str) -> dt.date | None:

@@ -750,8 +750,9 @@ def _names_a_body(part: str) -> bool:
 def find_deadline(text: str, year: int | None) -> Deadline | None:
     """The first date in an item that a deadline cue (`trước ngày`, `chậm nhất`,
     `trong tháng`) introduces; month and quarter deadlines resolve to their last day."""
-    folded = fold(text)
-    for match in dates.find_dates(text, default_year=year):
+    found = dates.find_dates(text, default_year=year)
+    folded = fold(text) if found else ""
+    for match in found:
         window_start = max(0, match.start - 40)
         cue = _DEADLINE_CUE.search(folded[window_start:match.start])
         if not cue or not match.date:
