@@ -12,7 +12,7 @@ from . import dates
 from .bodies import LEVEL_FIRST_WORDS, body_level, canonical_addressee, canonical_body, expand_abbreviations, place_name
 from .model import Deadline, Item, Notice, Person, Signer
 from .facet_rules import names_a_body
-from .normalize import fold, normalize
+from .normalize import fold, fold_lines, normalize
 from .references import with_references
 
 DOC_TYPES = {
@@ -200,6 +200,7 @@ def _heads_a_document(lines: list[str], start: int) -> bool:
 def parse(text: str) -> list[Notice]:
     """All notices in a file's text, in order."""
     text, ocr_repairs = dates.repair_ocr_digits(normalize(text, keep_columns=True))
+    fold_lines(text)
     notices = [with_references(_parse_notice(chunk)) for chunk in split_notices(text.split("\n"))]
     if ocr_repairs:
         notices = [_with_warning(n, "ocr_noise") for n in notices]
