@@ -336,7 +336,8 @@ def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str]
         return
     with index.writer(procs=jobs if len(files) >= 50 else 1) as writer:
         writer.delete_notices(stale)
-        writer.add_notices(archive.notices_of(files), new_files=frozenset(batch.new))
+        known = {nid: notice for nid, notice, _ in batch.recorded}
+        writer.add_notices(archive.notices_of(files, known), new_files=frozenset(batch.new))
         checkpoint("index-add")
     checkpoint("indexed")
     archive.mark_indexed(files)
