@@ -61,3 +61,22 @@ def test_repair_ocr_digits(text, expected, count):
 ])
 def test_parse_iso(value, expected):
     assert parse_iso(value) == expected
+
+
+@pytest.mark.parametrize("text,year,expected", [
+    # a numeric date right after a digit or `/` is part of something longer
+    ("112/3/2024", None, []),
+    ("/12/3/2024", None, []),
+    ("số 1/12/3/2024 và ngày 5/6/2021", None, [D(2021, 6, 5)]),
+    ("a12/3/2024", None, [D(2024, 3, 12)]),
+    ("1 12/3/2024", None, [D(2024, 3, 12)]),
+    ("12/3/20245 rồi 1/2/2020", None, [D(2020, 2, 1)]),
+    # the scan goes on from the next character after a match it drops
+    ("112/3 và 4/5", 2024, [D(2024, 5, 4)]),
+    ("/1 / 2 / 3", 2024, [D(2024, 3, 2)]),  # `1 / 2` is dropped; `2 / 3` starts inside it
+    ("31/12/2024/5/6/2023", None, []),
+    ("ngày 3/4", None, []),
+    ("ngày 3/4", 2024, [D(2024, 4, 3)]),
+])
+def test_numeric_dates_do_not_start_after_a_digit_or_slash(text, year, expected):
+    assert [m.date for m in find_dates(text, default_year=year)] == expected

@@ -209,3 +209,19 @@ def test_cli_ocr_timeout_and_scans_needing_ocr(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(src), "--ocr-timeout", "0"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "--ocr-timeout" in bad.stderr
+
+
+def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_path):
+    """A batch goes to the index with its notices as parsed (not decoded again): they
+    must be what the catalog gives back, and `known` is used for those ids only."""
+    import dataclasses
+    root = tmp_path / "data"
+    ingest([copy_corpus(tmp_path)], root)
+    with Archive(root) as archive:
+        decoded = list(archive.notices_of())
+        first = decoded[0]
+        marked = dataclasses.replace(first.notice, title="(in memory)")
+        mixed = list(archive.notices_of(None, {first.id: marked}))
+    assert len(decoded) >= 4
+    assert mixed[0] == dataclasses.replace(first, notice=marked)
+    assert mixed[1:] == decoded[1:]

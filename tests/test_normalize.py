@@ -113,3 +113,17 @@ def test_fold_of_long_text_equals_the_fold_table(text):
     from indexer.normalize import FOLD_TABLE, _FOLDED
     _FOLDED.clear()
     assert fold(text) == text.translate(FOLD_TABLE).lower()
+
+
+@pytest.mark.parametrize("text", [
+    "\n".join([LONG, "THÔNG BÁO", "", "Ho\u0300a thuy\u0309 (NFD)", "ǅemal İstanbul ß Σ. ΣΑΣ", "\udcff lỗi", "x"]),
+    "Đảng ủy\n" * 40,
+])
+def test_fold_lines_remembers_each_lines_own_fold(text):
+    from indexer.normalize import FOLD_TABLE, _FOLDED, fold_lines
+    _FOLDED.clear()
+    fold_lines(text)
+    remembered = {line: _FOLDED[line] for line in text.split("\n") if line in _FOLDED}
+    assert len(remembered) >= 2
+    for line, folded in remembered.items():
+        assert folded == line.translate(FOLD_TABLE).lower()
