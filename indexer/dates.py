@@ -8,6 +8,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterator
 
 from .normalize import fold
@@ -93,10 +94,9 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateMatch]:
             taken.append((match.start(), match.end()))
             found.append(DateMatch(match.start(), match.end(), date, precision))
 
-    for pattern in (VERBAL, NUMERIC):
-        for m in (pattern.finditer(folded) if pattern is VERBAL else _unpreceded(pattern, folded)):
-            day, month, year = (int(g) for g in m.groups())
-            add(m, make_date(year, month, day), "day")
+    for m in chain(VERBAL.finditer(folded), _unpreceded(NUMERIC, folded)):
+        day, month, year = (int(g) for g in m.groups())
+        add(m, make_date(year, month, day), "day")
     for m in MONTH.finditer(folded):
         add(m, end_of_month(int(m.group(2)), int(m.group(1))), "month")
     for m in QUARTER.finditer(folded):
