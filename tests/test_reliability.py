@@ -40,7 +40,7 @@ def generated(tmp_path_factory):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     folder = tmp_path_factory.mktemp("small")
-    generate.generate(folder, 300, seed=8)
+    generate.generate(folder, 400, seed=8)
     return folder
 
 
@@ -101,11 +101,14 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
     check_consistent(generated, data)
 
 
-# Crash points by phase (see indexer/faults.py), each the nth time it is reached.
-# Runs go on from where the last one stopped: files archived but not indexed are indexed
-# first (commit 1), then new files in batches of 60 (commits 2, ...).
-CRASH_POINTS = ["copy:3", "catalog:2", "link:1", "index-add:1", "toc:1", "indexed:1", "copy:30", "catalog:20",
-                "link:2", "index-add:2", "toc:2", "indexed:2", "copy:50", "toc:1"]
+# Crash points by phase (see indexer/faults.py), each the nth time it is reached, and the
+# folders of `small` (100 notices each) the run is given. Runs go on from where the last
+# one stopped: files archived but not indexed are indexed first (commit 1), then new files
+# in batches of 60 (commits 2, ...). Originals are copied up to a batch ahead of the
+# catalog, so a later copy point is given a folder not seen before: it is sure to be reached.
+CRASH_POINTS = [("copy:3", 1), ("catalog:2", 1), ("link:1", 1), ("index-add:1", 1), ("toc:1", 1),
+                ("indexed:1", 1), ("copy:30", 3), ("catalog:20", 3), ("link:2", 3), ("index-add:2", 3),
+                ("toc:2", 3), ("indexed:2", 3), ("copy:5", 4), ("toc:1", 4)]
 
 
 def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
@@ -115,8 +118,11 @@ def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
     index commit and the catalog update — fourteen runs
     on one archive in turn, then a clean run: everything is there exactly once."""
     data = tmp_path / "data"
-    for point in CRASH_POINTS:
-        proc = subprocess.Popen(KETLUAN + ["index", str(small), "--data", str(data), "--quiet", "--jobs", "2"],
+    folders = sorted(p for p in small.iterdir() if p.is_dir())
+    assert len(folders) == 4
+    for point, given in CRASH_POINTS:
+        proc = subprocess.Popen(KETLUAN + ["index", *map(str, folders[:given]), "--data", str(data), "--quiet",
+                                           "--jobs", "2"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 env={**os.environ, "KETLUAN_COMMIT_EVERY": "60", "KETLUAN_FAULT": point})
         assert proc.wait(timeout=300) == -signal.SIGKILL, f"{point} was never reached"
@@ -124,7 +130,7 @@ def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
     out, err = final.communicate(timeout=300)
     assert final.returncode in (0, 1), err
     stats = check_consistent(small, data)
-    assert stats["distinct_notices"] == 300 and stats["notices"] == 300 + stats["copies"]
+    assert stats["distinct_notices"] == 400 and stats["notices"] == 400 + stats["copies"]
 
 
 def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(small, tmp_path):
