@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import queue
 import signal
 import threading
 import time
@@ -204,16 +203,14 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         batch_files = batch_size(len(todo))
         batch = _Batch()
         stale: list[str] = []
-        parsed_files = _parse_all(todo, jobs, max_bytes, taxonomy_file, window=batch_files)
-        with _CopyAhead(archive, parsed_files, depth=min(batch_files, MAX_IN_FLIGHT)) as copied:
-            for parsed in copied:
-                if stop.is_set():
-                    raise KeyboardInterrupt  # at a safe point: what is archived is kept, the rest waits for a re-run
-                _record(archive, parsed, summary, batch, stale, on_file)
-                if progress:
-                    progress(summary.files, len(files), summary.bytes)
-                if len(batch.files) >= batch_files:
-                    _index_batch(archive, index, batch, stale, jobs)
+        for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file, window=batch_files):
+            if stop.is_set():
+                raise KeyboardInterrupt  # at a safe point: what is archived is kept, the rest waits for a re-run
+            _record(archive, parsed, summary, batch, stale, on_file)
+            if progress:
+                progress(summary.files, len(files), summary.bytes)
+            if len(batch.files) >= batch_files:
+                _index_batch(archive, index, batch, stale, jobs)
         _index_batch(archive, index, batch, stale, jobs)
         summary.copies = archive.copy_count()
         summary.link_seconds = archive.link_seconds
@@ -278,72 +275,6 @@ def _read_and_parse_all(paths: list[str], max_bytes: int, taxonomy_file: str) ->
     return [_read_and_parse(path, max_bytes, taxonomy_file) for path in paths]
 
 
-class _CopyAhead:
-    """Copies each parsed file's original (and OCR pages) into the archive in a thread,
-    ahead of the main thread cataloguing it: a copy is synced to disk (~1.5 ms of
-    waiting each, a third of the main process's time per file), and the thread waits
-    while the main thread writes the catalog and the index. An original is always on
-    disk before its catalog row says it is archived; one copied but not yet catalogued
-    when the run stops is simply copied again (or found there) by the next run.
-
-    Iterating yields the parsed files in order; an error in reading or parsing the
-    run (not a file's own, which the file carries) is raised in the main thread."""
-
-    _DONE = object()
-
-    def __init__(self, archive: Archive, parsed_files: Iterator[_Parsed], depth: int):
-        self._archive, self._parsed_files = archive, parsed_files
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ketluan-copy", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._closing.set()
-        self._thread.join()
-
-    def __iter__(self) -> Iterator[_Parsed]:
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def _run(self) -> None:
-        try:
-            for parsed in self._parsed_files:
-                if self._closing.is_set():
-                    break
-                _store_copies(self._archive, parsed)
-                self._put(parsed)
-        except BaseException as err:  # noqa: BLE001 - raised again in the main thread
-            self._put(err)
-        finally:
-            self._parsed_files.close()  # stops the parsing workers (this thread drives them)
-            self._put(self._DONE)
-
-    def _put(self, item) -> None:
-        while not self._closing.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-
-def _store_copies(archive: Archive, parsed: _Parsed) -> None:
-    if parsed.unsupported or not parsed.sha256:
-        return
-    archive.store_original(parsed.data, parsed.sha256)
-    if not parsed.error:
-        archive.store_ocr(parsed.sha256, parsed.hocr)
-
-
 @dataclass
 class _Batch:
     """Files archived since the last index commit; `new`: those never archived before;
@@ -370,10 +301,13 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
         return
     if parsed.error:
         summary.failed += 1
-        if parsed.sha256:  # its original was copied by _CopyAhead
+        if parsed.sha256:
+            archive.store_original(parsed.data, parsed.sha256)
             archive.record_failure(parsed.path, parsed.sha256, parsed.size, parsed.error)
         report("failed", parsed.error)
         return
+    archive.store_original(parsed.data, parsed.sha256)
+    archive.store_ocr(parsed.sha256, parsed.hocr)
     if not archive.has_file(parsed.sha256):
         batch.new.add(parsed.sha256)
     stale.extend(archive.record_file(parsed.path, parsed.sha256, parsed.size, parsed.format, parsed.encoding,

@@ -227,30 +227,10 @@ def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_pat
     assert mixed[1:] == decoded[1:]
 
 
-def test_originals_are_copied_ahead_and_on_disk_before_their_catalog_rows(tmp_path, monkeypatch):
-    """The copy thread stores originals ahead of the main thread; when a file's catalog
-    row is written its original must already be in the archive."""
-    import indexer.ingest as ingest_module
-    src = copy_corpus(tmp_path)
-    root = tmp_path / "data"
-    record = ingest_module._record
-    checked, missing = [], []
-
-    def checking_record(archive, parsed, *args):
-        checked.append(parsed.path)
-        if parsed.sha256 and not parsed.unsupported and not archive.original_path(parsed.sha256).is_file():
-            missing.append(parsed.path)
-        return record(archive, parsed, *args)
-
-    monkeypatch.setattr(ingest_module, "_record", checking_record)
-    summary = ingest([src], root, jobs=2)
-    assert len(checked) == 3 and summary.new == 3 and summary.notices == 4
-    assert missing == []
-
-
-def test_an_error_in_the_copy_thread_stops_the_run_in_the_main_thread(tmp_path, monkeypatch):
-    """A disk error while copying an original is raised by `ingest` (not lost in the
-    thread), the parsing stops, and a re-run completes the archive."""
+def test_a_disk_error_while_copying_an_original_stops_the_run_and_a_rerun_completes(tmp_path, monkeypatch):
+    """A disk error while copying an original is raised by `ingest` (not swallowed as a
+    file's failure), every file the catalog holds has its original, and a re-run
+    completes the archive."""
     src = copy_corpus(tmp_path)
     root = tmp_path / "data"
     stored = Archive.store_original
@@ -272,35 +252,3 @@ def test_an_error_in_the_copy_thread_stops_the_run_in_the_main_thread(tmp_path, 
     ingest([src], root)
     notices, items, docs = counts(root)
     assert docs == {"notice": notices, "item": items} and notices == 4
-
-
-def test_the_copy_thread_stops_when_the_main_thread_fails():
-    """An error in the main thread ends the copy thread and closes the parsing (its
-    workers shut down) instead of leaving them running."""
-    import threading
-
-    from indexer.ingest import _CopyAhead
-
-    closed = threading.Event()
-
-    def parsed_files():
-        try:
-            while True:
-                yield _FakeParsed()
-        finally:
-            closed.set()
-
-    with pytest.raises(RuntimeError, match="main"):
-        with _CopyAhead(_NoArchive(), parsed_files(), depth=4) as copied:
-            for _ in copied:
-                raise RuntimeError("main thread failed")
-    assert closed.is_set()
-
-
-class _FakeParsed:
-    unsupported, sha256, error = True, "", ""
-
-
-class _NoArchive:
-    def store_original(self, *args):
-        raise AssertionError("nothing to store for an unsupported file")
