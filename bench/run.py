@@ -466,14 +466,23 @@ def bench_size(size: int, seed: int, one_job: bool = True, http_seconds: float =
     return result
 
 
+def _ratio(plain_seconds, seconds) -> str:
+    return f"{plain_seconds / seconds:.2f}×" if plain_seconds and seconds else "not measured"
+
+
 def summary_table(results: list[dict], quality: dict) -> str:
-    lines = ["## Indexing", "", "| notices | files | MB | 1 job (s) | 2 jobs (s) | MB/s (2 jobs) | re-run (s) | "
-             "PSS sum / largest RSS, 2 jobs (MB) | index MB (× source) | measured (commit) |", "|" + "---|" * 10]
+    lines = ["## Indexing", "", "Plain Whoosh: the same notices' texts (already read and parsed), 2 processes, "
+             "in the same run; the ratio is ketluan's throughput ÷ plain Whoosh's.", "",
+             "| notices | files | MB | 1 job (s) | 2 jobs (s) | plain Whoosh (s) | throughput ÷ plain Whoosh | "
+             "MB/s (2 jobs) | re-run (s) | PSS sum / largest RSS, 2 jobs (MB) | index MB (× source) | measured (commit) |",
+             "|" + "---|" * 12]
     for r in results:
         i, two = r["indexing"], r["indexing"]["jobs2"]
+        plain = r["latency"].get("plain_whoosh_index_seconds")
         lines.append(
             f"| {r['notices']:,} | {i['files']:,} | {i['megabytes']} | {i.get('jobs1', {}).get('seconds', 'not run')} | "
-            f"{two['seconds']} | {two['mb_per_s']} | {i['rerun']['seconds']} | "
+            f"{two['seconds']} | {plain or 'not measured'} | {_ratio(plain, two['seconds'])} | "
+            f"{two['mb_per_s']} | {i['rerun']['seconds']} | "
             f"{two.get('peak_pss_mb')} / {two.get('peak_rss_largest_process_mb')} | "
             f"{i['index_mb']} ({i['index_mb'] / i['megabytes']:.1f}×) | {r['measured']} ({r.get('commit', 'unknown')}) |")
     lines += ["", "## Query latency, in process (ms, p50 / p95; every class run 3 times after a warm-up)", "",
@@ -539,7 +548,7 @@ README_START, README_END = "<!-- bench:start (written by make bench) -->", "<!--
 def readme_block(results: list[dict]) -> str:
     """The README's table of figures: every one as `make bench` measured it, with when
     and at which commit."""
-    lines = ["| notices | index, 2 jobs (MB/s) | index size (× source) | search p50 / p95, in process: ketluan · "
+    lines = ["| notices | index, 2 jobs (MB/s; throughput ÷ plain Whoosh) | index size (× source) | search p50 / p95, in process: ketluan · "
              "FTS5 · plain Whoosh (ms) | over HTTP p50 / p95 (ms) | server peak RSS, 8 clients (MB) | measured (commit) |",
              "|" + "---|" * 7]
     for r in results:
@@ -550,7 +559,8 @@ def readme_block(results: list[dict]) -> str:
         h = r.get("http")
         http = f"{h['p50_ms']:.0f} / {h['p95_ms']:.0f}" if h else "not measured"
         rss = f"{h['server_peak_rss_mb']:.0f} ({h['concurrent']['errors']} errors)" if h else "not measured"
-        lines.append(f"| {r['notices']:,} | {i['jobs2']['seconds']:.0f} s ({i['jobs2']['mb_per_s']}) | "
+        lines.append(f"| {r['notices']:,} | {i['jobs2']['seconds']:.0f} s ({i['jobs2']['mb_per_s']}; "
+                     f"{_ratio(lat.get('plain_whoosh_index_seconds'), i['jobs2']['seconds'])}) | "
                      f"{i['index_mb']:.0f} MB ({i['index_mb'] / i['megabytes']:.1f}×) | {cells} | {http} | {rss} | "
                      f"{r.get('latency_measured', r['measured'])} ({r.get('latency_commit', r.get('commit', '?'))}) |")
     return "\n".join(lines)
@@ -580,11 +590,17 @@ def plot(results: list[dict]) -> Path | None:
     one = [(r["notices"], r["indexing"]["jobs1"]["seconds"]) for r in results if "jobs1" in r["indexing"]]
     left.plot([n for n, _ in one], [t for _, t in one], "o-", label="1 job")
     left.plot(sizes, [r["indexing"]["jobs2"]["seconds"] for r in results], "o-", label="2 jobs")
+    plain = [(r["notices"], r["latency"]["plain_whoosh_index_seconds"]) for r in results
+             if r["latency"].get("plain_whoosh_index_seconds")]
+    left.plot([n for n, _ in plain], [t for _, t in plain], "o--", label="plain Whoosh, 2 processes")
     left.set(xscale="log", yscale="log", xlabel="notices", ylabel="seconds", title="Bulk index time")
     left.legend()
     for name in ENGINES:
         for p, style in (("p50_ms", "o--"), ("p95_ms", "o-")):
             right.plot(sizes, [r["latency"][name][p] for r in results], style, label=f"{name} {p[:3]}")
+    served = [r for r in results if r.get("http")]
+    for p, style in (("p50_ms", "s--"), ("p95_ms", "s-")):
+        right.plot([r["notices"] for r in served], [r["http"][p] for r in served], style, label=f"ketluan over HTTP {p[:3]}")
     right.set(xscale="log", yscale="log", xlabel="notices", ylabel="ms", title="Query latency")
     right.legend(fontsize=7)
     fig.tight_layout()
@@ -602,9 +618,11 @@ def main() -> None:
     ap.add_argument("--http-seconds", type=float, default=60, help="how long the 8 concurrent clients run")
     ap.add_argument("--latency-only", action="store_true",
                     help="re-measure query latency on the archives indexed by an earlier run")
+    ap.add_argument("--report-only", action="store_true",
+                    help="measure nothing: write the summary, the README table and the plot from bench/results/*.json")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    for size in args.sizes:
+    for size in [] if args.report_only else args.sizes:
         print(f"== {size:,} notices", flush=True)
         if args.latency_only:
             result = json.loads((RESULTS / f"bench-{size}.json").read_text())
