@@ -104,8 +104,8 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
 # Crash points by phase (see indexer/faults.py), each the nth time it is reached, and the
 # folders of `small` (100 notices each) the run is given. Runs go on from where the last
 # one stopped: files archived but not indexed are indexed first (commit 1), then new files
-# in batches of 60 (commits 2, ...). Originals are copied up to a batch ahead of the
-# catalog, so a later copy point is given a folder not seen before: it is sure to be reached.
+# in batches of 60 (commits 2, ...). A later copy point is given a folder not seen
+# before, so it is reached however far the runs before it got.
 CRASH_POINTS = [("copy:3", 1), ("catalog:2", 1), ("link:1", 1), ("index-add:1", 1), ("toc:1", 1),
                 ("indexed:1", 1), ("copy:30", 3), ("catalog:20", 3), ("link:2", 3), ("index-add:2", 3),
                 ("toc:2", 3), ("indexed:2", 3), ("copy:5", 4), ("toc:1", 4)]
