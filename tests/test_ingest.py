@@ -225,30 +225,3 @@ def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_pat
     assert len(decoded) >= 4
     assert mixed[0] == dataclasses.replace(first, notice=marked)
     assert mixed[1:] == decoded[1:]
-
-
-def test_a_disk_error_while_copying_an_original_stops_the_run_and_a_rerun_completes(tmp_path, monkeypatch):
-    """A disk error while copying an original is raised by `ingest` (not swallowed as a
-    file's failure), every file the catalog holds has its original, and a re-run
-    completes the archive."""
-    src = copy_corpus(tmp_path)
-    root = tmp_path / "data"
-    stored = Archive.store_original
-    calls = []
-
-    def failing(self, data, sha256):
-        calls.append(sha256)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return stored(self, data, sha256)
-
-    monkeypatch.setattr(Archive, "store_original", failing)
-    with pytest.raises(OSError, match="No space left"):
-        ingest([src], root)
-    monkeypatch.undo()
-    with Archive(root) as archive:
-        for sha in archive.pending():
-            assert archive.original_path(sha).is_file()
-    ingest([src], root)
-    notices, items, docs = counts(root)
-    assert docs == {"notice": notices, "item": items} and notices == 4
