@@ -83,20 +83,66 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    """A temp file in the same folder, synced, then renamed: never a half-written file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+def _write_all_atomic(files: list[tuple[Path, bytes]]) -> None:
+    """Several files, each written to a temp file beside its target; all synced at once
+    (one `syncfs` of their file system: a journal commit per file made bulk archiving
+    pay for thousands of them); then each renamed into place. A crash leaves complete
+    files or temp files (`Archive.remove_temp_files`), never a half-written target."""
+    written: list[tuple[str, Path, int]] = []  # temp path, target, open descriptor
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        checkpoint("copy")
-        os.replace(tmp, target)
+        for target, data in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            written.append((tmp, target, fd))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        _sync([fd for _, _, fd in written])
+        for tmp, target, fd in written:
+            os.close(fd)
+        for n, (tmp, target, _) in enumerate(written):
+            checkpoint("copy")
+            os.replace(tmp, target)
+            written[n] = ("", target, -1)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _, fd in written:
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _already_stored(target: Path, size: int) -> bool:
+    """Already archived (an original is written whole or not at all)."""
+    try:
+        return target.stat().st_size == size
+    except FileNotFoundError:
+        return False
+
+
+def _sync(fds: list[int]) -> None:
+    """Make the data of these open files durable: one `syncfs` when there are several
+    (they share a file system), else `fsync`."""
+    if len(fds) > 1 and _syncfs is not None:
+        if _syncfs(fds[0]) == 0:
+            return
+    for fd in fds:
+        os.fsync(fd)
+
+
+def _load_syncfs():
+    try:
+        import ctypes
+        return ctypes.CDLL("libc.so.6", use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
 
 
 def notice_id(sha256: str, position: int) -> str:
@@ -166,14 +212,20 @@ class Archive:
 
     def store_original(self, data: bytes, sha256: str) -> Path:
         """Content-addressed copy, written to a temp file then renamed into place."""
-        target = self.original_path(sha256)
-        try:
-            if target.stat().st_size == len(data):
-                return target
-        except FileNotFoundError:
-            pass
-        _write_atomic(target, data)
-        return target
+        self.store_originals([(data, sha256, ())])
+        return self.original_path(sha256)
+
+    def store_originals(self, files: Iterable[tuple[bytes, str, Iterable[tuple[int, str]]]]) -> None:
+        """Several files' originals (data, sha256) and their scans' hOCR pages, synced
+        to disk together before any is renamed into place."""
+        writes: dict[Path, bytes] = {}
+        for data, sha256, hocr in files:
+            target = self.original_path(sha256)
+            if not _already_stored(target, len(data)):
+                writes[target] = data
+            writes.update((self.ocr_path(sha256, page), text.encode("utf-8")) for page, text in hocr)
+        if writes:
+            _write_all_atomic(list(writes.items()))
 
     def ocr_path(self, sha256: str, page: int) -> Path:
         self.original_path(sha256)  # validates the hash
@@ -181,8 +233,7 @@ class Archive:
 
     def store_ocr(self, sha256: str, pages: Iterable[tuple[int, str]]) -> None:
         """Tesseract's hOCR of a scan, one file per page (where each word is on it)."""
-        for page, hocr in pages:
-            _write_atomic(self.ocr_path(sha256, page), hocr.encode("utf-8"))
+        _write_all_atomic([(self.ocr_path(sha256, page), hocr.encode("utf-8")) for page, hocr in pages])
 
     def ocr_page(self, sha256: str, page: int) -> str | None:
         path = self.ocr_path(sha256, page)
@@ -213,23 +264,35 @@ class Archive:
         Returns the ids of notices that belonged to the path's previous content and no
         longer exist (the caller removes them from the index). Its copies and references
         are catalogued by `link`, for a batch of files at once."""
+        return self.record_files([(path, sha256, size, fmt, encoding, warnings, notices)])[0]
+
+    def record_files(self, files: Iterable[tuple[str, str, int, str, str, list[str], list[Notice]]]
+                     ) -> tuple[list[str], set[str]]:
+        """`record_file` for several files (path, sha256, size, format, encoding,
+        warnings, notices), in one transaction. Returns the stale notice ids and the
+        hashes of the files the catalog did not have before."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stale: list[str] = []
+        new: set[str] = set()
         with self._transaction():
-            stale = self._repoint_path(path, sha256)
-            self.db.execute(
-                "INSERT INTO files(sha256, size, format, encoding, ingested_at, warnings, status, reason) "
-                "VALUES (?,?,?,?,?,?,'archived','') ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
-                "encoding=excluded.encoding, warnings=excluded.warnings, status='archived', reason=''",
-                (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
-            self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
-                            (path, sha256, Path(path).name))
-            self._forget_notices(sha256)
-            self.db.executemany(
-                "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
-                [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
-                 for i, n in enumerate(notices)])
-            checkpoint("catalog")
-        return stale
+            for path, sha256, size, fmt, encoding, warnings, notices in files:
+                if not self.has_file(sha256):
+                    new.add(sha256)
+                stale += self._repoint_path(path, sha256)
+                self.db.execute(
+                    "INSERT INTO files(sha256, size, format, encoding, ingested_at, warnings, status, reason) "
+                    "VALUES (?,?,?,?,?,?,'archived','') ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
+                    "encoding=excluded.encoding, warnings=excluded.warnings, status='archived', reason=''",
+                    (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
+                self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
+                                (path, sha256, Path(path).name))
+                self._forget_notices(sha256)
+                self.db.executemany(
+                    "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
+                    [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
+                     for i, n in enumerate(notices)])
+                checkpoint("catalog")
+        return stale, new
 
     def link(self, recorded: list[tuple[str, Notice, copies.Facts]]) -> None:
         """Catalog what these recorded notices cite and what copies must agree on, and

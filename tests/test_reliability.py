@@ -104,11 +104,13 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(generated, tmp_pa
 # Crash points by phase (see indexer/faults.py), each the nth time it is reached, and the
 # folders of `small` (100 notices each) the run is given. Runs go on from where the last
 # one stopped: files archived but not indexed are indexed first (commit 1), then new files
-# in batches of 60 (commits 2, ...). A later copy point is given a folder not seen
-# before, so it is reached however far the runs before it got.
+# in batches of 60 (commits 2, ...); files are archived in groups (originals synced
+# together, one catalog transaction), so a kill inside a group loses the whole group's
+# catalog rows. A later point is given a folder not seen before where the runs before
+# it may have archived every file it was given, so it is reached however far they got.
 CRASH_POINTS = [("copy:3", 1), ("catalog:2", 1), ("link:1", 1), ("index-add:1", 1), ("toc:1", 1),
                 ("indexed:1", 1), ("copy:30", 3), ("catalog:20", 3), ("link:2", 3), ("index-add:2", 3),
-                ("toc:2", 3), ("indexed:2", 3), ("copy:5", 4), ("toc:1", 4)]
+                ("toc:2", 3), ("indexed:2", 4), ("copy:5", 4), ("toc:1", 4)]
 
 
 def test_kill_9_in_every_phase_loses_and_duplicates_nothing(small, tmp_path):
