@@ -69,16 +69,22 @@ _TCVN3_ENCODE = {v: k for k, v in TCVN3_TABLE.items()}
 _TCVN3_BYTES = set(TCVN3_TABLE)
 
 
+_TCVN3_TRANSLATION = str.maketrans(TCVN3_TABLE)
+
+
 def decode_tcvn3(data: bytes) -> str:
-    text = "".join(TCVN3_TABLE.get(ch, ch) for ch in data.decode("latin-1"))
+    text = data.decode("latin-1").translate(_TCVN3_TRANSLATION)
     lines = [line.upper() if _is_shouted_line(line) else _SHOUTED_WORD.sub(lambda m: m.group(0).upper(), line)
              for line in text.split("\n")]
     return "\n".join(lines)
 
 
+_NOT_ASCII_LETTER = re.compile(r"[^A-Za-z]+")
+
+
 def _is_shouted_line(line: str) -> bool:
-    ascii_letters = [c for c in line if c.isascii() and c.isalpha()]
-    return len(ascii_letters) >= 3 and all(c.isupper() for c in ascii_letters)
+    ascii_letters = _NOT_ASCII_LETTER.sub("", line)
+    return len(ascii_letters) >= 3 and ascii_letters.isupper()
 
 
 # A word typed in an upper-case TCVN3 font: a capital after its first letter, no ASCII
@@ -100,9 +106,13 @@ def encode_vni(text: str) -> bytes:
     return "".join(VNI_ENCODE.get(ch, ch) for ch in unicodedata.normalize("NFC", text)).encode("cp1252")
 
 
+_BELOW_A1 = bytes(range(0xA1))
+_HIGH_NOT_TCVN3 = bytes(b for b in range(0xA1, 0x100) if chr(b) not in _TCVN3_BYTES)
+
+
 def looks_like_tcvn3(data: bytes) -> bool:
-    high = [ch for ch in data.decode("latin-1") if ord(ch) >= 0xA1]
-    return bool(high) and sum(ch in _TCVN3_BYTES for ch in high) / len(high) > 0.9
+    high = data.translate(None, _BELOW_A1)  # the bytes from 0xA1 up
+    return bool(high) and len(high.translate(None, _HIGH_NOT_TCVN3)) / len(high) > 0.9
 
 
 def looks_like_vni(data: bytes) -> bool:

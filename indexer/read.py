@@ -210,9 +210,11 @@ def _vietnamese_score(text: str) -> float:
     words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text).lower())
     if not words:
         return 0.0
-    good = sum(n for w, n in Counter(words).items()
-               if all(c.isascii() or c in _COMMON_VI for c in w) and fold(w).isascii())
+    good = sum(n for w, n in Counter(words).items() if _COMMON_WORD.fullmatch(w) and fold(w).isascii())
     return good / len(words)
+
+
+_COMMON_WORD = re.compile("[\\x00-\\x7f%s]+" % "".join(sorted(_COMMON_VI)))  # ASCII and common letters only
 
 
 def _read_docx(data: bytes, display: str) -> ReadResult:
