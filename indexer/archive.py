@@ -276,7 +276,8 @@ class Archive:
         new: set[str] = set()
         with self._transaction():
             for path, sha256, size, fmt, encoding, warnings, notices in files:
-                if not self.has_file(sha256):
+                known = self.has_file(sha256)
+                if not known:
                     new.add(sha256)
                 stale += self._repoint_path(path, sha256)
                 self.db.execute(
@@ -286,7 +287,8 @@ class Archive:
                     (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
                 self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
                                 (path, sha256, Path(path).name))
-                self._forget_notices(sha256)
+                if known:  # a file new to the catalog has no notices to forget
+                    self._forget_notices(sha256)
                 self.db.executemany(
                     "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
                     [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))

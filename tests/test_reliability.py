@@ -32,8 +32,10 @@ KETLUAN = [sys.executable, "-m", "indexer.cli"]
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
+    # enough files that each of the twelve runs below is still working when it is killed
+    # (with 1,000, later runs sometimes finished first on a fast machine)
     folder = tmp_path_factory.mktemp("generated")
-    generate.generate(folder, 1000, seed=7)
+    generate.generate(folder, 2000, seed=7)
     return folder
 
 
