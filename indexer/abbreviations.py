@@ -12,6 +12,7 @@ from .normalize import fold, normalize_line
 PATH = Path(__file__).parent / "data" / "abbreviations.toml"
 
 
+@lru_cache(maxsize=65536)  # a name's words are looked up word by word, the same ones again and again
 def key(text: str) -> str:
     """`KT-XH`, `kt xh`, `Kt-Xh` → `kt xh`: how abbreviations are looked up."""
     return " ".join(re.findall(r"\w+", fold(normalize_line(text)).lower()))

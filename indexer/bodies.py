@@ -159,6 +159,7 @@ def canonical_addressee(name: str) -> str:
     return canonical_body(name) if name else ""
 
 
+@lru_cache(maxsize=8192)  # the same issuing bodies in notice after notice
 def body_level(name: str) -> str:
     """Administrative level of a body, from the words in its name ('' if unknown)."""
     folded = fold(expand_abbreviations(name))

@@ -57,8 +57,11 @@ def signature(text: str) -> bytes:
     with np.errstate(over="ignore"):  # wrapping multiplications are intended: hashing
         shingles = ids[:-2] * _MIX[0] + ids[1:-1] * _MIX[1] + ids[2:]  # three words in a row, in order
         shingles = np.unique(shingles)
-        # multiply-shift hashing: one 64-bit multiply per hash function
-        hashed = (shingles[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
+        # multiply-shift hashing: one 64-bit multiply per hash function (in place: one
+        # shingles × HASHES array, not three)
+        hashed = np.multiply.outer(shingles, _A)
+        hashed += _B
+        hashed >>= np.uint64(32)
     return hashed.min(axis=0).astype("<u4").tobytes()
 
 

@@ -105,6 +105,7 @@ _VERB_RE = re.compile(r"\s(" + "|".join(sorted(set(_SUBJECT_VERBS), key=len, rev
 _STARTER_RE = re.compile(r"^(" + "|".join(sorted(set(_SUBJECT_STARTERS), key=len, reverse=True)) + r")(?!\w)")
 _ASSIGN_RE = re.compile(r"(?:^|[\s,;:(.])(giao cho|giao|đề nghị|yêu cầu|phân công|đơn vị thực hiện:|"
                         r"đơn vị chủ trì:|đơn vị thực hiện|cơ quan thực hiện:)\s+", re.IGNORECASE)
+_NOT_A_VERB_AFTER = re.compile(r"(?<!\w)(các|những|mỗi|một|có|của|đầu tư)$")
 _WITHIN_YEAR = re.compile(r"(?<!\w)trong (?:cả )?năm (\d{4})(?!\w)", re.IGNORECASE)
 _DEADLINE_CUE = re.compile(
     r"\b(truoc ngay|truoc|cham nhat(?: la)?(?: ngay)?|han chot|xong truoc|phan dau den(?: ngay)?|"
@@ -723,8 +724,9 @@ MAX_ADDRESSEE_WORDS = 16  # longer, it is a sentence the verb list missed, not a
 
 def _phrase_until_verb(text: str, start: int) -> str:
     verb = _VERB_RE.search(text, start)
-    # `các tổ chức`, `đầu tư xây dựng`: a noun or part of a name, not the verb
-    while verb and re.search(r"(?<!\w)(các|những|mỗi|một|có|của|đầu tư)$", text[:verb.start()]):
+    # `các tổ chức`, `đầu tư xây dựng`: a noun or part of a name, not the verb (looked
+    # for in the few characters before it only: the lookbehind still sees the one before)
+    while verb and _NOT_A_VERB_AFTER.search(text, max(0, verb.start() - 8), verb.start()):
         verb = _VERB_RE.search(text, verb.end())
     end = verb.start() if verb else len(text)
     punct = re.compile(r"[.;:(]").search(text, start, end)

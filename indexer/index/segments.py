@@ -21,6 +21,8 @@ The postings, term statistics, field lengths, stored fields and columns are the 
 as whoosh's (a test compares two indexes built both ways)."""
 from __future__ import annotations
 
+import os
+import pickle
 import queue
 import re
 import sys
@@ -35,6 +37,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInf
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -560,6 +563,9 @@ def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPo
         positions = postings.positions[postings.pos_at[a]:postings.pos_at[b]]
     values = _values(kind, freqs, positions, pos_at)
     ids, weight_list = docs.tolist(), weights.astype(np.float32).tolist()
+    gaps = docs.astype(np.int64)
+    gaps[1:] -= gaps[:-1].copy()  # each posting's distance from the one before (a block's first: absolute)
+    gap_list = gaps.tolist()
     keys = postings.keys
     terms = _TermBlocks(fieldwriter, field.format)
     block_at = 0
@@ -570,7 +576,8 @@ def _write_field(fieldwriter, field, fieldname: str, lengths, postings: SortedPo
                       positions[pos_at[lo]:pos_at[hi]] if positions is not None else None)
         cuts = range(lo, hi, size)
         terms.add(keys[first + t][1], [(ids[a:min(a + size, hi)], weight_list[a:min(a + size, hi)],
-                                        values[a:min(a + size, hi)] if values is not None else None) for a in cuts],
+                                        values[a:min(a + size, hi)] if values is not None else None,
+                                        (ids[a], *gap_list[a + 1:min(a + size, hi)])) for a in cuts],
                   max_weight[block_at:block_at + len(cuts)], min_length[block_at:block_at + len(cuts)],
                   max_length[block_at:block_at + len(cuts)])
         block_at += len(cuts)
@@ -599,11 +606,12 @@ class _TermBlocks:
         self.offset = self.postfile.tell()
 
     def add(self, btext: bytes, blocks: list, max_weights: list[float], min_lengths: list, max_lengths: list[int]):
-        """`blocks`: (document numbers, weights, values or None) of each block."""
+        """`blocks`: (document numbers, weights, values or None, the numbers as deltas)
+        of each block."""
         start = len(self.pending) - 1  # the magic that opens the term's first block
         weight, count = 0, 0
-        for n, (ids, weights, values) in enumerate(blocks):
-            info, data = self._block(ids, weights, values, max_weights[n], min_lengths[n], max_lengths[n])
+        for n, (ids, weights, values, deltas) in enumerate(blocks):
+            info, data = self._block(ids, deltas, weights, values, max_weights[n], min_lengths[n], max_lengths[n])
             size = len(info) + len(data)
             self.pending += (pack_int(-size if n == len(blocks) - 1 else size), info, data)
             weight += sum(weights)
@@ -624,10 +632,8 @@ class _TermBlocks:
             self.pending_bytes = 0
         self.pending.append(WHOOSH3_HEADER_MAGIC)  # the next term's
 
-    def _block(self, ids: list[int], weights: list[float], values: list[bytes] | None, max_weight: float,
-               min_length: int | None, max_length: int) -> tuple[bytes, bytes]:
-        deltas = [ids[0]]
-        deltas.extend(b - a for a, b in zip(ids, ids[1:]))
+    def _block(self, ids: list[int], deltas: tuple[int, ...], weights: list[float], values: list[bytes] | None,
+               max_weight: float, min_length: int | None, max_length: int) -> tuple[bytes, bytes]:
         first = weights[0]
         mini_weights = (None if first == 1.0 else first) if weights.count(first) == len(weights) else tuple(weights)
         if values is None or self.fixed_size == 0:
@@ -636,7 +642,7 @@ class _TermBlocks:
             mini_values = tuple(values)
         else:
             mini_values = b"".join(values)
-        data = dumps((tuple(deltas), mini_weights, mini_values), 2)
+        data = dumps((deltas, mini_weights, mini_values), 2)
         compression = self.compression if len(data) >= _COMPRESS_FROM else 0
         if compression:
             data = zlib.compress(data, compression)
@@ -717,6 +723,17 @@ class FastMpWriter(_TermPoolWriting, MpWriter):
         if not self._grouping and len(self.docbuffer) >= self.batchsize:
             self._enqueue()
 
+    def _enqueue(self):
+        """MpWriter._enqueue, with the buffer pickled as one list: one call, and each
+        field's name written once (whoosh pickles each document on its own)."""
+        filename = "%s.doclist" % random_name()
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            pickle.dump(self.docbuffer, f, pickle.HIGHEST_PROTOCOL)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        self.jobqueue.put((filename, len(self.docbuffer)))
+        self.docbuffer = []
+
     def _commit(self, mergetype, optimize, merge):
         """MpWriter's multisegment commit, with each sub-writer sending a list of segments."""
         if self.docbuffer:
@@ -761,6 +778,15 @@ class _SubWriter(SubWriterTask):
             if not isinstance(err, FileNotFoundError):  # the parent cancelled and cleaned up
                 print(f"ketluan: index sub-writer failed: {err}", file=sys.stderr)
             os._exit(1)
+
+    def _process_file(self, filename, doc_count):
+        """A job file of FastMpWriter._enqueue: the documents as one pickled list."""
+        tempstorage = self.writer.temp_storage()
+        with tempstorage.open_file(filename).raw_file() as f:
+            documents = pickle.load(f)
+        for _, fields in documents:
+            self.writer.add_document(**fields)
+        tempstorage.delete_file(filename)
 
     def _write(self):
         ix = self.storage.open_index(self.indexname)
