@@ -86,34 +86,50 @@ def sha256_bytes(data: bytes) -> str:
 def _write_all_atomic(files: list[tuple[Path, bytes]]) -> None:
     """Several files, each written to a temp file beside its target; all synced at once
     (one `syncfs` of their file system: a journal commit per file made bulk archiving
-    pay for thousands of them); then each renamed into place. A crash leaves complete
-    files or temp files (`Archive.remove_temp_files`), never a half-written target."""
-    written: list[tuple[str, Path, int]] = []  # temp path, target, open descriptor
+    pay for thousands of them); then each renamed into place, and the renames synced
+    too (the catalog may name these files as soon as this returns). A crash leaves
+    complete files or temp files (`Archive.remove_temp_files`), never a half-written
+    target."""
+    temps: list[tuple[str, Path]] = []
+    fds: list[int] = []
     try:
         for target, data in files:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            written.append((tmp, target, fd))
+            fds.append(fd)
+            temps.append((tmp, target))
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-        _sync([fd for _, _, fd in written])
-        for tmp, target, fd in written:
-            os.close(fd)
-        for n, (tmp, target, _) in enumerate(written):
+        _sync(fds)
+    except BaseException:
+        _close_all(fds)
+        _remove_all(temps)
+        raise
+    _close_all(fds)
+    renamed = 0
+    try:
+        for tmp, target in temps:
             checkpoint("copy")
             os.replace(tmp, target)
-            written[n] = ("", target, -1)
+            renamed += 1
+        _sync_folders(sorted({target.parent for _, target in temps}))
     except BaseException:
-        for tmp, _, fd in written:
-            if fd >= 0:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            if tmp:
-                Path(tmp).unlink(missing_ok=True)
+        _remove_all(temps[renamed:])
         raise
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _remove_all(temps: list[tuple[str, Path]]) -> None:
+    for tmp, _ in temps:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _already_stored(target: Path, size: int) -> bool:
@@ -132,6 +148,17 @@ def _sync(fds: list[int]) -> None:
             return
     for fd in fds:
         os.fsync(fd)
+
+
+def _sync_folders(folders: list[Path]) -> None:
+    """Make the entries just renamed into these folders durable."""
+    fds: list[int] = []
+    try:
+        for folder in folders:
+            fds.append(os.open(folder, os.O_RDONLY | os.O_DIRECTORY))
+        _sync(fds)
+    finally:
+        _close_all(fds)
 
 
 def _load_syncfs():

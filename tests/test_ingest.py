@@ -225,3 +225,35 @@ def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_pat
     assert len(decoded) >= 4
     assert mixed[0] == dataclasses.replace(first, notice=marked)
     assert mixed[1:] == decoded[1:]
+
+
+def test_originals_are_written_as_a_group_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A group of originals is synced once, then renamed; a rename that fails leaves the
+    files renamed before it complete, the others absent, and no temp file behind."""
+    import indexer.archive as archive_module
+    from indexer.archive import sha256_bytes
+    datas = [f"thông báo {n}".encode() * 50 for n in range(4)]
+    files = [(d, sha256_bytes(d), ()) for d in datas]
+    with Archive(tmp_path / "ok") as archive:
+        archive.store_originals(files)
+        assert [archive.original_path(sha).read_bytes() for _, sha, _ in files] == datas
+        assert not list(archive.originals.glob("*/.tmp-*"))
+
+    real_replace, renames = os.replace, []
+
+    def failing_replace(src, dst):
+        if len(renames) == 2:
+            raise OSError(28, "No space left on device")
+        renames.append(dst)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(archive_module.os, "replace", failing_replace)
+    with Archive(tmp_path / "failing") as archive:
+        with pytest.raises(OSError):
+            archive.store_originals(files)
+        present = [archive.original_path(sha).is_file() for _, sha, _ in files]
+        assert sorted(present) == [False, False, True, True]
+        for (data, sha, _), there in zip(files, present):
+            if there:
+                assert archive.original_path(sha).read_bytes() == data
+        assert not list(archive.originals.glob("*/.tmp-*"))
