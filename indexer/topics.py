@@ -65,6 +65,23 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return folded, exact
 
 
+def _phrase_tree(rules: dict[str, list[tuple[int, int]]]) -> dict:
+    """The phrases as nested tables of their words: `word → (rules, further words)`,
+    where `rules` are those of the phrase that ends at the word (empty when only longer
+    phrases go through it)."""
+    tree: dict = {}
+    for phrase, phrase_rules in rules.items():
+        level, words = tree, phrase.split()
+        for i, word in enumerate(words):
+            node = level.get(word)
+            if node is None:
+                node = level[word] = [(), {}]
+            if i == len(words) - 1:
+                node[0] = tuple(phrase_rules)
+            level = node[1]
+    return tree
+
+
 def _first_fits(occurrences, excluded=()) -> list[tuple[int, int]]:
     """The occurrences (first word, length) a regex scan would match: at each word the
     longest one, none overlapping the one before or an excluded span. `occurrences`
@@ -88,21 +105,15 @@ class Taxonomy:
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
         # phrase (its words, single-spaced) → the (topic, include/exclude) rules naming
-        # it, one table per text form; and, for each first word, the phrase lengths (in
-        # words, longest first) that start with it
+        # it, one table per text form; and the phrases as a tree of their words, one
+        # per form: word → (rules of the phrase ending there, the words that go on)
         self._rules: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
-        self._lengths: tuple[dict[str, tuple[int, ...]], ...] = ({}, {})
         for n, topic in enumerate(self.topics):
             for role, phrases in ((_INCLUDE, topic.match), (_EXCLUDE, topic.exclude)):
                 for form, found in enumerate(_phrases(phrases)):
                     for phrase in found:
                         self._rules[form].setdefault(phrase, []).append((n, role))
-        for rules, lengths in zip(self._rules, self._lengths):
-            starts: dict[str, set[int]] = {}
-            for phrase in rules:
-                words = phrase.split()
-                starts.setdefault(words[0], set()).add(len(words))
-            lengths.update({first: tuple(sorted(n, reverse=True)) for first, n in starts.items()})
+        self._trees = tuple(_phrase_tree(rules) for rules in self._rules)
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
@@ -125,16 +136,26 @@ class Taxonomy:
         # longest first (the order `_first_fits` reads them in)
         found: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         for form in (_FOLDED, _EXACT):
-            rules, lengths, text_words = self._rules[form], self._lengths[form], words[form]
+            tree, text_words = self._trees[form], words[form]
             size = len(text_words)
             for at, word in enumerate(text_words):
-                phrase_lengths = lengths.get(word)
-                if phrase_lengths is None:
+                node = tree.get(word)
+                if node is None:
                     continue
-                for length in phrase_lengths:
-                    if at + length > size:
-                        continue
-                    for n, role in rules.get(word if length == 1 else " ".join(text_words[at:at + length]), ()):
+                ending = []  # (length, rules) of the phrases starting here, shortest first
+                length = 1
+                while True:
+                    rules, further = node
+                    if rules:
+                        ending.append((length, rules))
+                    if not further or at + length >= size:
+                        break
+                    node = further.get(text_words[at + length])
+                    if node is None:
+                        break
+                    length += 1
+                for length, rules in reversed(ending):
+                    for n, role in rules:
                         found.setdefault((n, role, form), []).append((at, length))
         if not found:
             return {}
