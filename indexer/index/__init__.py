@@ -266,8 +266,8 @@ def _without_words(text: str, words: list[str]) -> str:
     return " ".join(kept)
 
 
-_SPELL_BREAKS = "\n.,;:!?()[]\"“”"  # no pair of words spans these
-_SPELL_TOKEN = re.compile(r"[^\W\d_]+|[\n.,;:!?()\[\]\"“”]+")  # a word, or a run of breaks
+_SPELL_WORD = re.compile(r"[^\W\d_]+")
+_SPELL_BREAK_RUN = re.compile(r"[\n.,;:!?()\[\]\"“”]+")  # no pair of words spans these
 
 
 def spelling_terms(text: str) -> list[tuple[str, str]]:
@@ -283,9 +283,13 @@ def spelling_terms(text: str) -> list[tuple[str, str]]:
 def spelling_forms(text: str) -> list[str]:
     """`spelling_terms` as written only: what a writer counts per notice (the folded
     key is found once per distinct form when the segment is written)."""
-    tokens = _SPELL_TOKEN.findall(text)
-    words = {t for t in set(tokens) if t[0] not in _SPELL_BREAKS}
-    return [*words, *(f"{a} {b}" for a, b in set(zip(tokens, tokens[1:])) if a in words and b in words)]
+    words, pairs = set(), set()
+    for stretch in _SPELL_BREAK_RUN.split(text):  # no pair spans a break: pairs are found between them
+        found = _SPELL_WORD.findall(stretch)
+        words.update(found)
+        if len(found) > 1:
+            pairs.update(map(" ".join, zip(found, found[1:])))
+    return [*words, *pairs]
 
 
 def spelling_key(form: str) -> str:

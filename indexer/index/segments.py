@@ -53,6 +53,7 @@ from .poststore import EXTENSION, PostingStoreWriter, open_store
 _COMPRESS_FROM = 64
 _PENDING_BYTES = 1 << 20  # posting bytes gathered before a write
 _FREQUENCIES = [pack_uint(n) for n in range(256)]
+_FREQUENCY_VALUES = np.array(_FREQUENCIES, dtype=object)
 _ONE_POSITION: list[bytes] = []  # the value of one position p, at p (shared, up to the largest seen)
 _MAX_SHARED_POSITION = 20_000
 _POSITION_OF: dict[bytes, list[int]] = {}  # the shared values back to their position
@@ -670,6 +671,8 @@ def _values(kind: int, freqs: np.ndarray, positions: np.ndarray | None, pos_at: 
     if kind == EXISTENCE:
         return None
     if kind == FREQUENCY:
+        if len(freqs) and freqs.max() < len(_FREQUENCIES):
+            return _FREQUENCY_VALUES[freqs].tolist()  # the shared values, picked in C
         return list(map(frequency_value, freqs.tolist()))
     values = np.empty(len(freqs), object)
     first = pos_at[:-1]
