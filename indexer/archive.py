@@ -258,10 +258,6 @@ class Archive:
         self.original_path(sha256)  # validates the hash
         return self.root / "ocr" / sha256[:2] / f"{sha256}-p{int(page):04d}.hocr"
 
-    def store_ocr(self, sha256: str, pages: Iterable[tuple[int, str]]) -> None:
-        """Tesseract's hOCR of a scan, one file per page (where each word is on it)."""
-        _write_all_atomic([(self.ocr_path(sha256, page), hocr.encode("utf-8")) for page, hocr in pages])
-
     def ocr_page(self, sha256: str, page: int) -> str | None:
         path = self.ocr_path(sha256, page)
         return path.read_text(encoding="utf-8") if path.is_file() else None
@@ -285,19 +281,14 @@ class Archive:
     def has_file(self, sha256: str) -> bool:
         return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def record_file(self, path: str, sha256: str, size: int, fmt: str, encoding: str,
-                    warnings: list[str], notices: list[Notice]) -> list[str]:
-        """Catalog a parsed file (status `archived` until its notices are indexed).
-        Returns the ids of notices that belonged to the path's previous content and no
-        longer exist (the caller removes them from the index). Its copies and references
-        are catalogued by `link`, for a batch of files at once."""
-        return self.record_files([(path, sha256, size, fmt, encoding, warnings, notices)])[0]
-
     def record_files(self, files: Iterable[tuple[str, str, int, str, str, list[str], list[Notice]]]
                      ) -> tuple[list[str], set[str]]:
-        """`record_file` for several files (path, sha256, size, format, encoding,
-        warnings, notices), in one transaction. Returns the stale notice ids and the
-        hashes of the files the catalog did not have before."""
+        """Catalog parsed files (path, sha256, size, format, encoding, warnings,
+        notices), in one transaction, each with status `archived` until its notices are
+        indexed. Returns the ids of notices that belonged to a path's previous content
+        and no longer exist (the caller removes them from the index), and the hashes of
+        the files the catalog did not have before. Copies and references are
+        catalogued by `link`, for a batch of files at once."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         stale: list[str] = []
         new: set[str] = set()

@@ -281,8 +281,8 @@ def _read_and_parse_all(paths: list[str], max_bytes: int, taxonomy_file: str) ->
 
 
 # Parsed files archived together: their originals synced to disk at once and their
-# catalog rows written in one transaction (a sync and a commit per file cost the main
-# process, the run's busiest, a tenth of its time).
+# catalog rows written in one transaction (a sync and a commit per file took a quarter
+# of the main process's CPU: 19 s against 14 s for 10,000 files).
 ARCHIVE_GROUP_FILES = 64
 ARCHIVE_GROUP_BYTES = 32 * 2**20
 
