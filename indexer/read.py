@@ -27,6 +27,7 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | XML_SUFFIXES | DOCX_SUFFIXE
 MAX_DOCX_XML = 50 * 1024 * 1024
 # Vietnamese letters that are common in any real text; used to choose an encoding.
 _COMMON_VI = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+_COMMON_WORD = re.compile("[\\x00-\\x7f%s]+" % "".join(sorted(_COMMON_VI)))  # ASCII and common letters only
 
 
 @dataclass(frozen=True)
@@ -212,9 +213,6 @@ def _vietnamese_score(text: str) -> float:
         return 0.0
     good = sum(n for w, n in Counter(words).items() if _COMMON_WORD.fullmatch(w) and fold(w).isascii())
     return good / len(words)
-
-
-_COMMON_WORD = re.compile("[\\x00-\\x7f%s]+" % "".join(sorted(_COMMON_VI)))  # ASCII and common letters only
 
 
 def _read_docx(data: bytes, display: str) -> ReadResult:

@@ -105,15 +105,15 @@ class Taxonomy:
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
         # phrase (its words, single-spaced) → the (topic, include/exclude) rules naming
-        # it, one table per text form; and the phrases as a tree of their words, one
-        # per form: word → (rules of the phrase ending there, the words that go on)
-        self._rules: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
+        # it, one table per text form, kept as a tree of the phrases' words, one per
+        # form: word → (rules of the phrase ending there, the words that go on)
+        rules: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
         for n, topic in enumerate(self.topics):
             for role, phrases in ((_INCLUDE, topic.match), (_EXCLUDE, topic.exclude)):
                 for form, found in enumerate(_phrases(phrases)):
                     for phrase in found:
-                        self._rules[form].setdefault(phrase, []).append((n, role))
-        self._trees = tuple(_phrase_tree(rules) for rules in self._rules)
+                        rules[form].setdefault(phrase, []).append((n, role))
+        self._trees = tuple(_phrase_tree(form_rules) for form_rules in rules)
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
