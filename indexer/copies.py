@@ -131,27 +131,44 @@ class Candidates:
     notices), and not disagreeing on number or dates. Held in memory while an archive
     links (the catalog keeps each notice's bands and facts, and this is built from
     them): a lookup is a few binary searches whatever the archive's size, where a
-    band table on disk cost a random read per band and a dirty page per new row."""
+    band table on disk cost a random read per band and a dirty page per new row.
+
+    Everything is kept in arrays: the bands sorted with the notices (slots) that have
+    them, and per slot the facts as codes (0: not stated) and whether it is still
+    linked. Notices added since are kept in a small table and merged into the sorted
+    arrays when it grows (`COMPACT_FROM`): held as Python lists, the bands of a whole
+    run (16 per notice) made millions of objects that every garbage collection, and
+    every index sub-writer forked from the process, walked through."""
+
+    COMPACT_FROM = 65_536  # added bands at least, and a quarter of those kept sorted
 
     def __init__(self, rows: Iterable[tuple[str, str, str, str, bytes]]):
         """rows: (id, number_key, issue_date, meeting_date, bands) of linked notices."""
         self._ids: list[str] = []
-        self._agree: list[tuple[str, str, str]] = []  # number key, issue date, meeting date
-        blobs = []
+        self._codes: dict[str, int] = {"": 0}  # a fact as written → its code
+        facts, blobs = [], []
         for nid, number, issue, meeting, blob in rows:
             if blob:
                 self._ids.append(nid)
-                self._agree.append((number, issue, meeting))
+                facts.append(self._facts_code(number, issue, meeting))
                 blobs.append(blob)
         self._slot = {nid: slot for slot, nid in enumerate(self._ids)}
+        self._facts = np.zeros((max(len(facts), 1024), 3), np.int64)  # grows by doubling
+        self._facts[:len(facts)] = np.array(facts, np.int64).reshape(-1, 3)
+        self._linked = np.zeros(len(self._facts), bool)
+        self._linked[:len(facts)] = True
         keys = np.frombuffer(b"".join(blobs), "<i8")
         owners = np.repeat(np.arange(len(blobs), dtype=np.int32), [len(blob) // 8 for blob in blobs])
         order = np.argsort(keys, kind="stable")
         self._keys, self._owners = keys[order], owners[order]
         distinct, counts = np.unique(self._keys, return_counts=True)
         self._common = set(distinct[counts > COMMON_BAND].tolist())
-        self._added: dict[int, list[int]] = {}  # band → slots of notices added since built
-        self._gone: set[int] = set()  # slots of notices removed since
+        self._added: dict[int, list[int]] = {}  # band → slots of notices added since the last merge
+        self._added_count = 0
+
+    def _facts_code(self, number: str, issue: str, meeting: str) -> tuple[int, int, int]:
+        codes = self._codes
+        return tuple(codes.setdefault(fact, len(codes)) for fact in (number, issue, meeting))
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -161,37 +178,65 @@ class Candidates:
             return
         self.remove(nid)
         slot = len(self._ids)
+        if slot == len(self._facts):
+            self._facts = np.concatenate([self._facts, np.zeros_like(self._facts)])
+            self._linked = np.concatenate([self._linked, np.zeros_like(self._linked)])
         self._ids.append(nid)
-        self._agree.append((facts.number_key, facts.issue_date, facts.meeting_date))
+        self._facts[slot] = self._facts_code(facts.number_key, facts.issue_date, facts.meeting_date)
+        self._linked[slot] = True
         self._slot[nid] = slot
         for band in facts.bands:
             if band not in self._common:
                 self._added.setdefault(band, []).append(slot)
+                self._added_count += 1
+        if self._added_count >= max(self.COMPACT_FROM, len(self._keys) // 4):
+            self._merge_added()
+
+    def _merge_added(self) -> None:
+        """The added notices' bands merged into the sorted arrays."""
+        bands = np.fromiter(self._added, np.int64, len(self._added))
+        sizes = np.fromiter(map(len, self._added.values()), np.int64, len(self._added))
+        owners = np.fromiter((s for slots in self._added.values() for s in slots), np.int32, self._added_count)
+        keys = np.concatenate([self._keys, np.repeat(bands, sizes)])
+        owners = np.concatenate([self._owners, owners])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._owners = keys[order], owners[order]
+        self._added, self._added_count = {}, 0
 
     def remove(self, nid: str) -> None:
         slot = self._slot.pop(nid, None)
         if slot is not None:
-            self._gone.add(slot)
+            self._linked[slot] = False
 
     def of(self, nid: str, facts: Facts) -> list[str]:
-        """The ids of the linked notices to compare with this one."""
+        """The ids of the linked notices to compare with this one, in the order they
+        were linked."""
         bands = [band for band in facts.bands if band not in self._common]
         if not bands:
             return []
         wanted = np.array(bands, np.int64)
-        starts = np.searchsorted(self._keys, wanted, "left")
-        ends = np.searchsorted(self._keys, wanted, "right")
-        slots: set[int] = set()
-        for band, start, end in zip(bands, starts.tolist(), ends.tolist()):
-            members = self._owners[start:end].tolist() + self._added.get(band, [])
-            if len(members) > COMMON_BAND:
+        starts = np.searchsorted(self._keys, wanted, "left").tolist()
+        ends = np.searchsorted(self._keys, wanted, "right").tolist()
+        parts = []
+        for band, start, end in zip(bands, starts, ends):
+            added = self._added.get(band, ())
+            if end - start + len(added) > COMMON_BAND:
                 self._common.add(band)
-                self._added.pop(band, None)
-            else:
-                slots.update(members)
-        own = (facts.number_key, facts.issue_date, facts.meeting_date)
-        return [self._ids[slot] for slot in sorted(slots - self._gone)
-                if self._ids[slot] != nid and _agree(own, self._agree[slot])]
+                self._added_count -= len(self._added.pop(band, ()))
+                continue
+            if end > start:
+                parts.append(self._owners[start:end])
+            if added:
+                parts.append(np.array(added, np.int32))
+        if not parts:
+            return []
+        slots = np.unique(np.concatenate(parts))
+        slots = slots[self._linked[slots]]
+        codes = self._codes
+        own = np.array([codes.get(fact, -1) for fact in (facts.number_key, facts.issue_date, facts.meeting_date)])
+        theirs = self._facts[slots]
+        slots = slots[((theirs == 0) | (own == 0) | (theirs == own)).all(axis=1)]  # nothing both state differs
+        return [self._ids[slot] for slot in slots.tolist() if self._ids[slot] != nid]
 
 
 def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

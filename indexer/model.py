@@ -90,12 +90,17 @@ _OMITTED_WHEN_NONE = {"page"}
 _OMITTED_WHEN_EMPTY = {"references"}  # notices archived before references were read: JSON as it was  # only scans have pages: other notices' JSON stays as it was
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is tuple:
+        return [v if type(v) in _ATOMS else _plain(v) for v in value]
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    kind = type(value)
     names = _FIELD_NAMES.get(kind, ())
     if names == ():
         names = _FIELD_NAMES[kind] = (tuple(f.name for f in dataclasses.fields(value))
@@ -105,7 +110,10 @@ def _plain(value: Any) -> Any:
     out = {}
     for name in names:
         field = getattr(value, name)
-        if not ((field is None and name in _OMITTED_WHEN_NONE) or (not field and name in _OMITTED_WHEN_EMPTY)):
+        if type(field) in _ATOMS:
+            if not ((field is None and name in _OMITTED_WHEN_NONE) or (not field and name in _OMITTED_WHEN_EMPTY)):
+                out[name] = field
+        elif field or name not in _OMITTED_WHEN_EMPTY:
             out[name] = _plain(field)
     return out
 

@@ -252,6 +252,29 @@ def test_copy_candidates_share_a_band_and_agree_on_number_and_dates():
     assert len(candidates) == 5
 
 
+def test_candidates_found_the_same_before_and_after_added_bands_are_merged():
+    import random
+    rng = random.Random(7)
+    rows = [(f"old{i}", rng.choice(["", "1-tb/tu", "2-tb/tu"]), rng.choice(["", "2021-07-12"]), "",
+             copies.band_bytes(rng.sample(range(40), 3))) for i in range(30)]
+    added = [(f"new{i}", _facts(rng.choice(["", "1-tb/tu", "3-tb/tu"]), rng.choice(["", "2021-07-12", "2022-01-01"]),
+                                tuple(rng.sample(range(40), 3)))) for i in range(200)]
+    added += [(f"late{i}", _facts("", "", (100 + i % 3, 200 + i))) for i in range(4 * copies.COMMON_BAND)]  # common later
+    kept = copies.Candidates(rows)  # never merges (the default threshold is far away)
+    merging = copies.Candidates(rows)
+    merging.COMPACT_FROM = 5
+    for n, (nid, facts) in enumerate(added):
+        assert merging.of(nid, facts) == kept.of(nid, facts)
+        for candidates in (kept, merging):
+            candidates.add(nid, facts)
+            if n % 7 == 0:
+                candidates.remove(f"old{n % 30}")
+    assert len(merging._keys) > len(kept._keys) and len(merging) == len(kept)  # merged along the way
+    assert {100, 101, 102} <= merging._common
+    for nid, facts in added[:20]:
+        assert merging.of("probe", facts) == kept.of("probe", facts)
+
+
 def test_copy_candidates_are_read_again_after_another_connection_writes(tmp_path, four_copies):
     import sqlite3
     root = tmp_path / "data"
