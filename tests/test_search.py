@@ -43,6 +43,18 @@ def test_filters_and_facets(corpus_index):
     assert dates == sorted(dates, reverse=True)
 
 
+@pytest.mark.parametrize("q, kind", [("", "notice"), ("", "item"), ("ủy ban", "notice"), ("đảng viên", "item"),
+                                     ("giải phóng mặt bằng", "notice"), ("xyzzy", "notice")])
+def test_facets_counted_alike_from_few_or_many_matches(corpus_index, monkeypatch, q, kind):
+    """Few matches: each one's values looked up; many: every value's documents masked."""
+    from indexer.search import facets
+    monkeypatch.setattr(facets, "SPARSE", 0)  # always looked up
+    looked_up = search(corpus_index, SearchRequest(q=q, kind=kind)).facets
+    monkeypatch.setattr(facets, "SPARSE", 10**9)  # always masked
+    masked = search(corpus_index, SearchRequest(q=q, kind=kind)).facets
+    assert looked_up == masked and (q == "xyzzy" or looked_up["level"])
+
+
 def test_notices_kind_and_pagination(corpus_index):
     notices = search(corpus_index, SearchRequest(kind="notice", limit=5))
     assert notices.total == CORPUS_DISTINCT and len(notices.hits) == 5
