@@ -91,15 +91,24 @@ def canonical_tone(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(letters))
 
 
+_CANONICAL_WORDS: set[str] = set()  # toned words seen already in canonical form
+_MAX_REMEMBERED = 200_000
+
 # Words with a tone mark (the others have nothing to move): the regex picks them out
 # without calling back into Python for every word.
 _TONED_WORD = re.compile(r"[^\W\d_]*[%s][^\W\d_]*" % "".join(sorted(_TONED_CHARS)))
 
 
 def canonical_tones(text: str) -> str:
-    # each toned word looked at once (most are already canonical); the text is
-    # rewritten only when one is not
-    moved = {word: fixed for word in set(_TONED_WORD.findall(text)) if (fixed := canonical_tone(word)) != word}
+    # each toned word looked at once, those already known canonical (most) set aside
+    # in one set difference; the text is rewritten only when one is not
+    moved = {}
+    for word in set(_TONED_WORD.findall(text)).difference(_CANONICAL_WORDS):
+        fixed = canonical_tone(word)
+        if fixed != word:
+            moved[word] = fixed
+        elif len(_CANONICAL_WORDS) < _MAX_REMEMBERED:
+            _CANONICAL_WORDS.add(word)
     if not moved:
         return text
     return _TONED_WORD.sub(lambda m: moved.get(m.group(0), m.group(0)), text)

@@ -131,7 +131,13 @@ def repair_spacing(text: str) -> tuple[str, int]:
     count = 0
     # Long runs are looked at once each (most are one syllable); the text is rewritten
     # only when one needs splitting.
-    splits = {run: split for run in set(_LONG_WORD.findall(text)) if (split := _split_glued(run)) is not None}
+    splits = {}
+    for run in set(_LONG_WORD.findall(text)).difference(_WHOLE_RUNS):
+        split = _split_glued(run)
+        if split is not None:
+            splits[run] = split
+        elif len(_WHOLE_RUNS) < 200_000:
+            _WHOLE_RUNS.add(run)
     if splits:
         def split_glued(match: re.Match) -> str:
             nonlocal count
@@ -150,6 +156,7 @@ def repair_spacing(text: str) -> tuple[str, int]:
 
 
 _LONG_WORD = re.compile(r"[^\W\d_]{4,}")  # shorter runs are never split
+_WHOLE_RUNS: set[str] = set()  # long runs seen already that need no splitting (most: syllables)
 # a number glued to the word that introduces it (`nhiệm kỳ2025`, `năm2024`, `ngày12`);
 # other letter-digit runs (`F0`, `km2`, `Covid19`) are left alone
 _LETTER_DIGIT = re.compile(r"[^\W\d_]\d")  # a quick test first: few texts have one
