@@ -14,6 +14,8 @@ from typing import Iterator
 from .normalize import fold
 
 _OCR_DIGIT_TOKEN = re.compile(r"(?<![\w])(?=[0-9OoIl]*[0-9])(?=[0-9OoIl]*[OoIl])[0-9OoIl]{2,4}(?=[/.\-]|\b)")
+# a run mixing digits and look-alike letters has a digit beside one of them
+_DIGIT_BESIDE_LOOKALIKE = re.compile(r"[0-9][OoIl]|[OoIl][0-9]")
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 _DATE_CONTEXT = re.compile(r"[0-9OoIl]{1,4}[/.\-][0-9OoIl]{1,2}(?:[/.\-][0-9OoIl]{2,4})?|"
                            r"(?i:ng[àa]y|th[áảàạa]ng|n[ăa]m)\s+[0-9OoIl]{1,4}\b")
@@ -73,6 +75,8 @@ def repair_ocr_digits(text: str) -> tuple[str, int]:
     def fix_span(match: re.Match) -> str:
         return _OCR_DIGIT_TOKEN.sub(fix_token, match.group(0))
 
+    if not _DIGIT_BESIDE_LOOKALIKE.search(text):
+        return text, 0  # nothing to repair (nearly every text): no span looked at
     return _DATE_CONTEXT.sub(fix_span, text), count
 
 

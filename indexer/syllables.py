@@ -182,6 +182,11 @@ def _join_scattered(text: str) -> tuple[str, int]:
     """`H u ế` → `Huế`, `K ÉT LUẬN` → `KÉT LUẬN`: a lone consonant that is not a word
     joined with the short pieces after it while the result is still one syllable.
     (A run of pieces never spans a line: `_SCATTER` joins with spaces only.)"""
+    runs = {first + rest for first, rest in _SCATTER.findall(text)}.difference(_RUNS_AS_THEY_ARE)
+    if not any(_joined(run)[1] for run in runs):
+        if len(_RUNS_AS_THEY_ARE) < 200_000:
+            _RUNS_AS_THEY_ARE.update(runs)
+        return text, 0  # (nearly every text) no run of short words needs joining
     count = 0
 
     def join(match: re.Match) -> str:
@@ -191,6 +196,9 @@ def _join_scattered(text: str) -> tuple[str, int]:
         return joined
 
     return _SCATTER.sub(join, text), count
+
+
+_RUNS_AS_THEY_ARE: set[str] = set()  # runs of short words seen already that join nothing (`và các`)
 
 
 @lru_cache(maxsize=65536)
