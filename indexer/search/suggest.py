@@ -38,18 +38,29 @@ def suggest(snap, q: str, misspelt: bool = False) -> str:
 
 
 def _corrected(snap, tokens: list[str]) -> tuple[list[str], bool]:
-    """Each plain word the archive lacks, replaced by its most common close word."""
+    """Each plain word the archive lacks, replaced by the closest word it has: of those
+    as close, the one the archive writes most often beside the neighbouring words
+    (`mat bagn` → `mat bang`, not the commoner `ban`), then the most common."""
     out, changed = [], False
-    for token in tokens:
+    for i, token in enumerate(tokens):
         word = fold(token).lower()
         if len(word) >= 3 and _PLAIN_WORD.fullmatch(word) and not ix.spelling_counts(snap, word):
             close = ix.close_words(snap, word)
-            ranked = sorted((_edit_distance(word, w), -n, w) for w, n in close.items())
+            before = fold(out[-1]).lower() if out else ""
+            after = fold(tokens[i + 1]).lower() if i + 1 < len(tokens) else ""
+            ranked = sorted((_edit_distance(word, w), -_beside(snap, before, w, after), -n, w) for w, n in close.items())
             if ranked and ranked[0][0] <= (1 if len(word) < 5 else 2):
-                token = ranked[0][2]
+                token = ranked[0][3]
                 changed = True
         out.append(token)
     return out, changed
+
+
+def _beside(snap, before: str, word: str, after: str) -> int:
+    """How many notices write `word` next to the words before and after it."""
+    pairs = [f"{before} {word}"] if before else []
+    pairs += [f"{word} {after}"] if after else []
+    return sum(n for pair in pairs for n in ix.spelling_counts(snap, pair).values())
 
 
 def _written_forms(snap, word: str) -> dict[str, int]:
