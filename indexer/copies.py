@@ -196,7 +196,7 @@ class Candidates:
         """The added notices' bands merged into the sorted arrays."""
         bands = np.fromiter(self._added, np.int64, len(self._added))
         sizes = np.fromiter(map(len, self._added.values()), np.int64, len(self._added))
-        owners = np.fromiter((s for slots in self._added.values() for s in slots), np.int32, self._added_count)
+        owners = np.fromiter((s for slots in self._added.values() for s in slots), np.int32, int(sizes.sum()))
         keys = np.concatenate([self._keys, np.repeat(bands, sizes)])
         owners = np.concatenate([self._owners, owners])
         order = np.argsort(keys, kind="stable")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -91,8 +92,18 @@ def canonical_tone(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(letters))
 
 
+MAX_REMEMBERED = 200_000  # words a process remembers as needing no repair (a few MB)
+
+
+def remember(seen: set[str], words) -> None:
+    """Add words found to need no repair to `seen`, up to MAX_REMEMBERED in all: the
+    next texts set them aside in one set difference."""
+    room = MAX_REMEMBERED - len(seen)
+    if room > 0:
+        seen.update(islice(words, room))
+
+
 _CANONICAL_WORDS: set[str] = set()  # toned words seen already in canonical form
-_MAX_REMEMBERED = 200_000
 
 # Words with a tone mark (the others have nothing to move): the regex picks them out
 # without calling back into Python for every word.
@@ -102,13 +113,14 @@ _TONED_WORD = re.compile(r"[^\W\d_]*[%s][^\W\d_]*" % "".join(sorted(_TONED_CHARS
 def canonical_tones(text: str) -> str:
     # each toned word looked at once, those already known canonical (most) set aside
     # in one set difference; the text is rewritten only when one is not
-    moved = {}
+    moved, canonical = {}, []
     for word in set(_TONED_WORD.findall(text)).difference(_CANONICAL_WORDS):
         fixed = canonical_tone(word)
         if fixed != word:
             moved[word] = fixed
-        elif len(_CANONICAL_WORDS) < _MAX_REMEMBERED:
-            _CANONICAL_WORDS.add(word)
+        else:
+            canonical.append(word)
+    remember(_CANONICAL_WORDS, canonical)
     if not moved:
         return text
     return _TONED_WORD.sub(lambda m: moved.get(m.group(0), m.group(0)), text)

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .normalize import normalize_line
+from .normalize import normalize_line, remember
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"
 INITIALS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "qu", "th", "tr", "ch",
@@ -131,13 +131,14 @@ def repair_spacing(text: str) -> tuple[str, int]:
     count = 0
     # Long runs are looked at once each (most are one syllable); the text is rewritten
     # only when one needs splitting.
-    splits = {}
+    splits, whole = {}, []
     for run in set(_LONG_WORD.findall(text)).difference(_WHOLE_RUNS):
         split = _split_glued(run)
         if split is not None:
             splits[run] = split
-        elif len(_WHOLE_RUNS) < 200_000:
-            _WHOLE_RUNS.add(run)
+        else:
+            whole.append(run)
+    remember(_WHOLE_RUNS, whole)
     if splits:
         def split_glued(match: re.Match) -> str:
             nonlocal count
@@ -184,8 +185,7 @@ def _join_scattered(text: str) -> tuple[str, int]:
     (A run of pieces never spans a line: `_SCATTER` joins with spaces only.)"""
     runs = {first + rest for first, rest in _SCATTER.findall(text)}.difference(_RUNS_AS_THEY_ARE)
     if not any(_joined(run)[1] for run in runs):
-        if len(_RUNS_AS_THEY_ARE) < 200_000:
-            _RUNS_AS_THEY_ARE.update(runs)
+        remember(_RUNS_AS_THEY_ARE, runs)
         return text, 0  # (nearly every text) no run of short words needs joining
     count = 0
 

@@ -127,3 +127,14 @@ def test_fold_lines_remembers_each_lines_own_fold(text):
     assert len(remembered) >= 2
     for line, folded in remembered.items():
         assert folded == line.translate(FOLD_TABLE).lower()
+
+
+def test_words_remembered_as_needing_nothing_stop_at_the_bound(monkeypatch):
+    from indexer import normalize as norm
+    monkeypatch.setattr(norm, "MAX_REMEMBERED", 3)
+    seen: set[str] = set()
+    norm.remember(seen, ["a", "b"])
+    norm.remember(seen, ["c", "d", "e"])
+    assert seen == {"a", "b", "c"}
+    norm.remember(seen, ["f"])
+    assert len(seen) == 3
