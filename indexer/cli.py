@@ -352,7 +352,7 @@ def search_command(query, data, date_from, date_to, body, level, topic, doc_type
             click.echo(f"  also in: {', '.join(c.path or c.name for c in hit.copies)}")
 
 
-TRIM_ABOVE_MB = 450  # the server's resident memory past which freed heap pages are given back
+TRIM_ABOVE_MB = 500  # the server's resident memory past which freed heap pages are given back
 
 
 @main.command("serve")

@@ -24,25 +24,29 @@ def init_child() -> None:
 
 def return_freed_memory(wsgi_app, above_mb: float):
     """For the long-lived server, whose threads allocate large numpy arrays (a score or
-    a mask per document: 1–4 MB each at 100,000 notices): at most two heaps, arrays up
-    to 16 MB reused from them, and after a request, when the server holds more than
-    `above_mb`, the heaps' free pages given back (`malloc_trim`). Returns `wsgi_app`
-    wrapped to do so.
+    a mask per document: 1–4 MB each at 100,000 notices): one heap shared by every
+    thread, arrays up to 16 MB reused from it, and after a request, when the server
+    holds more than `above_mb`, the heap's free pages given back (`malloc_trim`).
+    Returns `wsgi_app` wrapped to do so.
 
     glibc's defaults gave each thread a heap of its own and kept what was freed there:
     1.6 GB for the same queries at 100,000 notices. Mapping every array over 128 KB
     afresh (and unmapping it when freed) kept the server at 650 MB, but each search
     paid for its page faults: 375 / 2,812 ms p50 / p95 over HTTP against 168 / 1,191 in
-    process. Reusing the heaps without trimming: 172 / 1,488 ms but 969 MB. Reusing
-    them and trimming past 450 MB (with this session's smaller searches): 103 / 576 ms,
-    558 MB at most under 8 clients (bench/results/bench-100000.json)."""
+    process. Two heaps, trimmed past 450 MB: 73 / 394 ms, 549 MB at most under 8
+    clients, but the waitress threads took turns on the two heaps, so each heap had to
+    grow to a search's size again: a trim after nearly every request and 7,000–20,000
+    page faults per search (a fifth of its time). One heap (the searches run two at a
+    time, `search._RUNNING`, and take its lock a few thousand times each): the next
+    search reuses what the last one freed; without trimming the server stayed at
+    530 MB under 8 clients, and trimmed past 500 MB: 63 / 354 ms, 539 MB at most."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
         mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError):
         return wsgi_app  # not glibc
-    for option, value in ((-8, 2), (-3, 16 * 2**20), (-1, 16 * 2**20)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
+    for option, value in ((-8, 1), (-3, 16 * 2**20), (-1, 16 * 2**20)):  # M_ARENA_MAX, M_MMAP_THRESHOLD,
         mallopt(option, value)  # M_TRIM_THRESHOLD
     page = os.sysconf("SC_PAGE_SIZE")
     limit = above_mb * 2**20
