@@ -151,12 +151,23 @@ def _sync(fds: list[int]) -> None:
 
 
 def _sync_folders(folders: list[Path]) -> None:
-    """Make the entries just renamed into these folders durable."""
+    """Make the entries just renamed into these folders durable: one `syncfs` through
+    the first when the system has it (it covers their file system, as `_sync` assumes
+    for the files), else an `fsync` of each. (Opening every folder of a group for one
+    `syncfs` took the bulk indexer 35 µs a folder.)"""
+    if _syncfs is not None and folders:
+        fd = os.open(folders[0], os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
     fds: list[int] = []
     try:
         for folder in folders:
             fds.append(os.open(folder, os.O_RDONLY | os.O_DIRECTORY))
-        _sync(fds)
+        for fd in fds:
+            os.fsync(fd)
     finally:
         _close_all(fds)
 
