@@ -108,7 +108,8 @@ class PeakRss:
 def settle() -> None:
     """Before a timed run: write out what earlier steps left dirty in the page cache
     (the generated corpus, the archive just deleted). ketluan syncs its archive as it
-    goes, so without this its first syncs paid for them; plain Whoosh never syncs."""
+    goes, so its first syncs could pay for them; plain Whoosh never syncs. (Measured
+    here after deleting a 100,000-notice archive: 0.06 s, so a guard, not a fix.)"""
     os.sync()
 
 

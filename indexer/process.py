@@ -38,8 +38,9 @@ def return_freed_memory(wsgi_app, above_mb: float):
     grow to a search's size again: a trim after nearly every request and 7,000–20,000
     page faults per search (a fifth of its time). One heap (the searches run two at a
     time, `search._RUNNING`, and take its lock a few thousand times each): the next
-    search reuses what the last one freed; without trimming the server stayed at
-    530 MB under 8 clients, and trimmed past 500 MB: 63 / 354 ms, 539 MB at most."""
+    search reuses what the last one freed, and the peak is lower: without trimming the
+    server stayed at 530 MB under 8 clients; trimmed past 500 MB, 63–68 / 345–354 ms
+    and 533–539 MB at most, against 82 / 440 ms and 581 MB with two heaps."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")
