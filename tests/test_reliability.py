@@ -314,3 +314,23 @@ def test_read_only_data_directory_gives_a_clear_error(small, tmp_path):
         assert run.returncode == 1 and "read-only" in err and "Traceback" not in err, err
     finally:
         subprocess.run(["umount", "-l", str(disk)])
+
+
+@pytest.mark.parametrize("syncfs_result", [0, -1, None])  # works / fails / the system lacks it
+def test_renamed_originals_folders_are_made_durable_with_one_syncfs_or_each_fsynced(tmp_path, monkeypatch,
+                                                                                      syncfs_result):
+    from indexer import archive
+    folders = [tmp_path / name for name in ("aa", "bb", "cc")]
+    for folder in folders:
+        folder.mkdir()
+    syncfs_calls, fsynced = [], []
+    monkeypatch.setattr(archive, "_syncfs", None if syncfs_result is None else
+                        lambda fd: syncfs_calls.append(fd) or syncfs_result)
+    monkeypatch.setattr(archive.os, "fsync", lambda fd: fsynced.append(os.readlink(f"/proc/self/fd/{fd}")))
+    opened, real_open = [], os.open
+    monkeypatch.setattr(archive.os, "open", lambda path, flags: opened.append(path) or real_open(path, flags))
+    archive._sync_folders(folders)
+    if syncfs_result == 0:  # one call through one folder covers the file system: no other folder opened
+        assert len(syncfs_calls) == 1 and fsynced == [] and opened == folders[:1]
+    else:
+        assert fsynced == [str(f) for f in folders] and len(syncfs_calls) == (0 if syncfs_result is None else 1)
