@@ -54,9 +54,24 @@ def test_old_and_new_tone_placement_fold_and_normalise_equal(old, new):
     ("2 * 3", "2 * 3"),
     ("zero\u200bwidth", "zerowidth"),
     ("non\u00a0breaking", "non breaking"),
+    ("em\u2003space and  two\u3000 \u00a0kinds", "em space and two kinds"),
+    (" lề  \n  dòng \u00a0\n", "lề\ndòng\n"),
+    ("(hoà), thuỷ.", "(hòa), thủy."),  # a tone moved inside a token with punctuation
+    ("Hoà-Thuỷ hoà", "Hòa-Thủy hòa"),
 ])
 def test_normalize(text, expected):
     assert normalize(text) == expected
+    assert normalize(text) == expected  # the second time from what was remembered
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Nơi nhận:   Kết luận", "Nơi nhận:\tKết luận"),  # three spaces: a column gap
+    ("a \u00a0 b\tc", "a\tb\tc"),
+    ("a  b", "a b"),  # two: not a gap
+    ("  lề trái\u00a0\t", "lề trái"),
+])
+def test_normalize_keeping_columns(text, expected):
+    assert normalize(text, keep_columns=True) == expected
 
 
 @pytest.mark.parametrize("text,expected", [
