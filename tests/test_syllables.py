@@ -44,9 +44,13 @@ def test_split_run(run, parts):
     ("nhiệm kỳ2025 - 2030", "nhiệm kỳ 2025 - 2030", 1),  # a number glued to the word introducing it
     ("ngày12 tháng3 năm2024", "ngày 12 tháng 3 năm 2024", 3),
     ("F0, km2, Covid19, QĐ-UBND2023", "F0, km2, Covid19, QĐ-UBND2023", 0),
+    ("thángnăm2024", "tháng năm 2024", 2),  # the split puts the number after `năm`
+    ("(H u ế), và cá người", "(Huế), và cá người", 1),  # a run between brackets; `và cá` joins nothing
+    ("xã\tH u ế", "xã\tHuế", 1),
 ])
 def test_repair_spacing(text, repaired, count):
     assert repair_spacing(text) == (repaired, count)
+    assert repair_spacing(text) == (repaired, count)  # the second time from the tokens remembered
 
 
 GLUED_SAMPLES = {"052_dang_uy_xa_chu_ky_so.txt": 1}  # PDF text: `nhiệm kỳ2025`
