@@ -19,7 +19,6 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 from pathlib import Path
 
 from .errors import KetluanError
@@ -53,6 +52,39 @@ def _prepare(text: str, normalized: bool = False) -> tuple[str, str]:
     return lower, fold(lower)
 
 
+def _spaced_forms(text: str, normalized: bool = False) -> tuple[str, str, int]:
+    """What `scores` reads of a text: its words folded and as written in lower case,
+    each single-spaced with a space before and after (`" giai phong "`), and the
+    length of `_prepare`'s text. The same words as `_prepare`'s, found token by token
+    (whitespace-separated): each token's words and their folds are remembered, and
+    most tokens come back (a regex over the text and a fold of it cost four times as
+    much)."""
+    lowered = (text if normalized else normalize_line(text)).lower()
+    tokens = lowered.split()
+    if len(_TOKEN_WORDS) > _MAX_TOKENS:
+        _TOKEN_WORDS.clear()
+        _TOKEN_FOLDS.clear()
+    words = list(map(_TOKEN_WORDS.get, tokens))
+    if None in words:
+        for token in tokens:
+            if token not in _TOKEN_WORDS:
+                found = " ".join(_NON_WORD.sub(" ", token).split())
+                _TOKEN_WORDS[token], _TOKEN_FOLDS[token] = found, fold(found)
+        words = list(map(_TOKEN_WORDS.__getitem__, tokens))
+    lower = " ".join(filter(None, words))
+    if not lower:
+        return "  ", "  ", 2
+    folded = " ".join(filter(None, map(_TOKEN_FOLDS.__getitem__, tokens)))
+    # `_prepare` keeps a space for punctuation before the first word and after the last
+    chars = len(lower) + 2 + (not lowered[0].isalnum()) + (not lowered[-1].isalnum())
+    return " " + folded + " ", " " + lower + " ", chars
+
+
+_TOKEN_WORDS: dict[str, str] = {}  # lower-case token → its words, single-spaced ("" when none)
+_TOKEN_FOLDS: dict[str, str] = {}  # the same, folded
+_MAX_TOKENS = 200_000
+
+
 def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
     """The folded phrases and the `=`-prefixed (exact, lower-case) ones, as words
     separated by single spaces."""
@@ -65,21 +97,59 @@ def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
     return folded, exact
 
 
-def _phrase_tree(rules: dict[str, list[tuple[int, int]]]) -> dict:
-    """The phrases as nested tables of their words: `word → (rules, further words)`,
-    where `rules` are those of the phrase that ends at the word (empty when only longer
-    phrases go through it)."""
-    tree: dict = {}
-    for phrase, phrase_rules in rules.items():
-        level, words = tree, phrase.split()
-        for i, word in enumerate(words):
-            node = level.get(word)
-            if node is None:
-                node = level[word] = [(), {}]
-            if i == len(words) - 1:
-                node[0] = tuple(phrase_rules)
-            level = node[1]
-    return tree
+class _PhraseFinder:
+    """Every occurrence of a table's phrases in a text whose words are separated by
+    single spaces (with one before the first and after the last): at each word, the
+    phrases that start there. One regex finds the longest at each word (a trie of the
+    phrases' characters, tried only where a word starts: the pattern begins with the
+    space, which `re` finds by a quick scan); the shorter ones there are its first
+    words that are phrases too. (A Python loop looking each word up cost three times
+    as much.)"""
+
+    def __init__(self, rules: dict[str, list[tuple[int, int]]]):
+        # phrase → (length in words, rules) of each of its first-words runs that is a
+        # phrase, the longest first
+        self.starting: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
+        for phrase in rules:
+            words = phrase.split()
+            runs = (" ".join(words[:k]) for k in range(len(words), 0, -1))
+            self.starting[phrase] = tuple((len(run.split()), tuple(rules[run])) for run in runs if run in rules)
+        self.pattern = re.compile(" (?=(" + _trie_pattern(rules) + ") )") if rules else None
+
+    def find(self, spaced: str, found: dict, form: int, offsets: dict[int, int]) -> None:
+        """Add each occurrence, as (first word, length in words), to `found[(topic,
+        role, form)]`, by word and the longest first; `offsets`: a word's offset in the
+        text."""
+        if self.pattern is None:
+            return
+        at, counted = 0, 0  # the word at the space `counted`
+        for m in self.pattern.finditer(spaced):
+            at += spaced.count(" ", counted, m.start())
+            counted = m.start()
+            offsets[at] = counted + 1
+            for length, rules in self.starting[m.group(1)]:
+                for n, role in rules:
+                    found.setdefault((n, role, form), []).append((at, length))
+
+
+def _trie_pattern(phrases) -> str:
+    """A regex matching any of the phrases, the longest it can at each point (greedy
+    optional groups: a longer phrase is tried before the one it extends)."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(trie)
 
 
 def _first_fits(occurrences, excluded=()) -> list[tuple[int, int]]:
@@ -105,15 +175,14 @@ class Taxonomy:
         self.source = source
         self.names = {t.id: t.name for t in self.topics}
         # phrase (its words, single-spaced) → the (topic, include/exclude) rules naming
-        # it, one table per text form, kept as a tree of the phrases' words, one per
-        # form: word → (rules of the phrase ending there, the words that go on)
+        # it, one table per text form, each searched for by a _PhraseFinder
         rules: tuple[dict[str, list[tuple[int, int]]], ...] = ({}, {})
         for n, topic in enumerate(self.topics):
             for role, phrases in ((_INCLUDE, topic.match), (_EXCLUDE, topic.exclude)):
                 for form, found in enumerate(_phrases(phrases)):
                     for phrase in found:
                         rules[form].setdefault(phrase, []).append((n, role))
-        self._trees = tuple(_phrase_tree(form_rules) for form_rules in rules)
+        self._finders = tuple(_PhraseFinder(form_rules) for form_rules in rules)
 
     def __contains__(self, topic_id: str) -> bool:
         return topic_id in self.names
@@ -128,50 +197,29 @@ class Taxonomy:
 
         A topic's phrases are matched as a regex alternation of them would be (longest
         first at each word, matches not overlapping), except where one of its exclusion
-        phrases matched: those words are not read. Each phrase is found by a look-up of
-        the words at every position, for all topics in one pass over the text."""
-        lower, folded = _prepare(text, normalized)
-        words = (folded.split(), lower.split())  # the same words, aligned
+        phrases matched: those words are not read. The phrases of all topics are found
+        in one pass over the text (`_PhraseFinder`)."""
+        folded, lower, chars = _spaced_forms(text, normalized)
         # (topic, role, form) → (first word, length) of each occurrence: by word, the
         # longest first (the order `_first_fits` reads them in)
         found: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
-        for form in (_FOLDED, _EXACT):
-            tree, text_words = self._trees[form], words[form]
-            size = len(text_words)
-            for at, word in enumerate(text_words):
-                node = tree.get(word)
-                if node is None:
-                    continue
-                ending = []  # (length, rules) of the phrases starting here, shortest first
-                length = 1
-                while True:
-                    rules, further = node
-                    if rules:
-                        ending.append((length, rules))
-                    if not further or at + length >= size:
-                        break
-                    node = further.get(text_words[at + length])
-                    if node is None:
-                        break
-                    length += 1
-                for length, rules in reversed(ending):
-                    for n, role in rules:
-                        found.setdefault((n, role, form), []).append((at, length))
+        offsets: dict[int, int] = {}  # a word found → its offset in the text
+        for form, spaced in ((_FOLDED, folded), (_EXACT, lower)):
+            self._finders[form].find(spaced, found, form, offsets)
         if not found:
             return {}
-        return self._evidence(found, words[_EXACT], len(lower))
+        return self._evidence(found, offsets, lower.count(" ") - 1, chars)
 
-    def _evidence(self, found: dict, text_words: list[str], chars: int) -> dict[str, float]:
+    def _evidence(self, found: dict, offsets: dict[int, int], words: int, chars: int) -> dict[str, float]:
         opening = max(OPENING_CHARS, chars // 3)
-        starts = list(accumulate((len(w) + 1 for w in text_words), initial=1))  # a word's offset in the text
-        size = max(1, len(text_words))
+        size = max(1, words)
         scores = {}
         for n in sorted({n for n, role, _ in found if role == _INCLUDE}):
             excluded = [span for form in (_FOLDED, _EXACT) for span in _first_fits(found.get((n, _EXCLUDE, form), ()))]
             evidence = 0.0
             for form in (_FOLDED, _EXACT):
                 for at, length in _first_fits(found.get((n, _INCLUDE, form), ()), excluded):
-                    evidence += length * (1.5 if starts[at] < opening else 1.0)
+                    evidence += length * (1.5 if offsets[at] < opening else 1.0)
             if evidence:
                 # relative to length, gently: a long item is not weaker for being long
                 scores[self.topics[n].id] = evidence / (1 + size / 60)

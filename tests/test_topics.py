@@ -223,3 +223,20 @@ def test_broken_taxonomy_fails_the_index_run_with_a_message(tmp_path):
     run = ketluan("index", str(CORPUS / "001_tb_thi_uy_ben_cat.txt"), "--data", str(tmp_path / "d"),
                   "--topics", str(bad))
     assert run.returncode == 1 and "bad.toml" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_spaced_forms_are_prepares_words():
+    """What `scores` reads token by token is `_prepare`'s text: the same words, folded
+    and not, and the same length (the opening's bonus depends on it)."""
+    rng = random.Random(11)
+    pieces = ["Đất", "đai,", "(giải", "phóng)", "mặt-bằng", "...", "“Covid-19”", "İstanbul", "x_y", "\t", "\n", " ",
+              "NĂM2024", "–", "ΣΑΣ", unicodedata.normalize("NFD", "hoà"), "\u0301", "à"]
+    texts = ["", " ", "...", "(a)"] + ["".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(1, 12)))
+                                      for _ in range(3000)]
+    for text in texts:
+        lower, folded = topics._prepare(text, normalized=True)
+        spaced_folded, spaced_lower, chars = topics._spaced_forms(text, normalized=True)
+        assert spaced_lower.split() == lower.split() and spaced_folded.split() == folded.split(), text
+        if lower.split():
+            assert chars == len(lower), text
+            assert spaced_lower == " " + " ".join(lower.split()) + " "
