@@ -25,7 +25,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from .model import Notice
-from .normalize import fold
+from .normalize import fold, per_token
 from .references import number_key
 from .syllables import is_syllable
 
@@ -63,15 +63,14 @@ def signature(text: str) -> bytes:
 
 
 def _word_ids(text: str) -> np.ndarray:
-    """The hash of each word (`\\w+`) of the text, in order. Found token by token (split at
-    whitespace, which no word spans): each token's hashes are remembered, and most
-    tokens come back (a regex over the text cost twice as much)."""
-    tokens = text.split()
-    if len(_token_hashes) > 200_000:
-        _token_hashes.clear()
-    for token in set(tokens).difference(_token_hashes):
-        _token_hashes[token] = tuple(_word_hash(word) for word in _WORD.findall(token))
-    return np.fromiter(chain.from_iterable(map(_token_hashes.__getitem__, tokens)), np.uint64)
+    """The hash of each word (`\\w+`) of the text, in order, found token by token (split
+    at whitespace, which no word spans; a regex over the text cost twice as much)."""
+    hashes = per_token(_token_hashes, text.split(), _token_word_hashes)
+    return np.fromiter(chain.from_iterable(hashes), np.uint64)
+
+
+def _token_word_hashes(token: str) -> tuple[int, ...]:
+    return tuple(_word_hash(word) for word in _WORD.findall(token))
 
 
 _token_hashes: dict[str, tuple[int, ...]] = {}  # a token → its words' hashes

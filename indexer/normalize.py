@@ -106,6 +106,20 @@ def remember(seen: set[str], words) -> None:
         seen.update(islice(words, room))
 
 
+def per_token(table: dict, tokens: list[str], compute) -> list:
+    """`compute(token)` for each token, remembered in `table` (emptied past
+    MAX_REMEMBERED): a text's whitespace tokens mostly come back, and looking each up
+    costs less than a regex over the text. (`compute` never gives None.)"""
+    values = list(map(table.get, tokens))
+    if None not in values:  # (nearly always, once the first texts are read)
+        return values
+    if len(table) > MAX_REMEMBERED:
+        table.clear()
+    for token in set(tokens).difference(table):
+        table[token] = compute(token)
+    return list(map(table.__getitem__, tokens))
+
+
 _CANONICAL_TOKENS: set[str] = set()  # whitespace-separated tokens seen already with every tone canonical
 
 # Words with a tone mark (the others have nothing to move).

@@ -19,11 +19,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from .errors import KetluanError
 from .model import Notice
-from .normalize import fold, normalize_line
+from .normalize import fold, normalize_line, per_token
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "topics.toml"
 SAVED_NAME = "topics.toml"  # the taxonomy an archive was tagged with, kept in the data directory
@@ -56,33 +57,26 @@ def _spaced_forms(text: str, normalized: bool = False) -> tuple[str, str, int]:
     """What `scores` reads of a text: its words folded and as written in lower case,
     each single-spaced with a space before and after (`" giai phong "`), and the
     length of `_prepare`'s text. The same words as `_prepare`'s, found token by token
-    (whitespace-separated): each token's words and their folds are remembered, and
-    most tokens come back (a regex over the text and a fold of it cost four times as
+    (whitespace-separated; a regex over the text and a fold of it cost four times as
     much)."""
     lowered = (text if normalized else normalize_line(text)).lower()
-    tokens = lowered.split()
-    if len(_TOKEN_WORDS) > _MAX_TOKENS:
-        _TOKEN_WORDS.clear()
-        _TOKEN_FOLDS.clear()
-    words = list(map(_TOKEN_WORDS.get, tokens))
-    if None in words:
-        for token in tokens:
-            if token not in _TOKEN_WORDS:
-                found = " ".join(_NON_WORD.sub(" ", token).split())
-                _TOKEN_WORDS[token], _TOKEN_FOLDS[token] = found, fold(found)
-        words = list(map(_TOKEN_WORDS.__getitem__, tokens))
-    lower = " ".join(filter(None, words))
+    forms = per_token(_TOKEN_FORMS, lowered.split(), _token_forms)
+    lower = " ".join(filter(None, map(itemgetter(0), forms)))
     if not lower:
         return "  ", "  ", 2
-    folded = " ".join(filter(None, map(_TOKEN_FOLDS.__getitem__, tokens)))
+    folded = " ".join(filter(None, map(itemgetter(1), forms)))
     # `_prepare` keeps a space for punctuation before the first word and after the last
     chars = len(lower) + 2 + (not lowered[0].isalnum()) + (not lowered[-1].isalnum())
     return " " + folded + " ", " " + lower + " ", chars
 
 
-_TOKEN_WORDS: dict[str, str] = {}  # lower-case token → its words, single-spaced ("" when none)
-_TOKEN_FOLDS: dict[str, str] = {}  # the same, folded
-_MAX_TOKENS = 200_000
+def _token_forms(token: str) -> tuple[str, str]:
+    """A lower-case token's words, single-spaced ("" when none), and their fold."""
+    words = " ".join(_NON_WORD.sub(" ", token).split())
+    return words, fold(words)
+
+
+_TOKEN_FORMS: dict[str, tuple[str, str]] = {}
 
 
 def _phrases(phrases: tuple[str, ...]) -> tuple[set[str], set[str]]:
@@ -112,8 +106,8 @@ class _PhraseFinder:
         self.starting: dict[str, tuple[tuple[int, tuple[tuple[int, int], ...]], ...]] = {}
         for phrase in rules:
             words = phrase.split()
-            runs = (" ".join(words[:k]) for k in range(len(words), 0, -1))
-            self.starting[phrase] = tuple((len(run.split()), tuple(rules[run])) for run in runs if run in rules)
+            self.starting[phrase] = tuple((k, tuple(rules[run])) for k in range(len(words), 0, -1)
+                                          if (run := " ".join(words[:k])) in rules)
         self.pattern = re.compile(" (?=(" + _trie_pattern(rules) + ") )") if rules else None
 
     def find(self, spaced: str, found: dict, form: int, offsets: dict[int, int]) -> None:

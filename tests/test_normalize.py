@@ -153,3 +153,20 @@ def test_words_remembered_as_needing_nothing_stop_at_the_bound(monkeypatch):
     assert seen == {"a", "b", "c"}
     norm.remember(seen, ["f"])
     assert len(seen) == 3
+
+
+def test_per_token_computes_each_token_once_and_keeps_order(monkeypatch):
+    from indexer import normalize as normalize_module
+    calls = []
+
+    def compute(token):
+        calls.append(token)
+        return token.upper()
+
+    table = {}
+    assert normalize_module.per_token(table, ["a", "b", "a"], compute) == ["A", "B", "A"]
+    assert normalize_module.per_token(table, ["b", "c"], compute) == ["B", "C"]
+    assert sorted(calls) == ["a", "b", "c"]
+    monkeypatch.setattr(normalize_module, "MAX_REMEMBERED", 2)
+    assert normalize_module.per_token(table, ["d"], compute) == ["D"]
+    assert table == {"d": "D"}  # emptied past the bound, then filled again
