@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -244,7 +245,7 @@ class Archive:
 
     # originals -----------------------------------------------------------------
     def original_path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        if not _SHA256_HEX.fullmatch(sha256):
             raise ValueError("not a SHA-256 hex digest")
         return self.originals / sha256[:2] / sha256
 
@@ -671,6 +672,8 @@ def read_notices(root: str | os.PathLike, ids: Iterable[str], with_copies: bool 
         db.close()
     return {nid: replace(stored, copies=tuple(copies_of.get(nid, ()))) for nid, stored in found.items()}
 
+
+_SHA256_HEX = re.compile("[0-9a-f]{64}")
 
 _NOTICE_COLUMNS = (
     "n.id, n.sha256, n.position, n.data, "

@@ -152,6 +152,27 @@ def test_merging_segments_gives_the_same_index(tmp_path, corpus_documents, monke
     assert contents[0] == contents[1]
 
 
+def test_documents_added_then_old_segments_merged_keep_their_lengths(tmp_path, corpus_documents, monkeypatch):
+    """A writer that adds documents and then merges old segments in at commit: the
+    lengths it gathered in memory are written before the merged documents' own."""
+    import indexer.index as index_module
+    monkeypatch.setattr(index_module, "MAX_SEGMENTS", 1)
+    monkeypatch.setattr(index_module, "MERGE_AT_ONCE", 2)
+    half = len(corpus_documents) // 2
+    contents = []
+    for name, make in (("whoosh", lambda ix: SegmentWriter(ix)),
+                       ("fast", lambda ix: FastSegmentWriter(ix, limit_postings=20_000, **FAST))):
+        ix = Index(tmp_path / name).ix
+        build(ix, make, corpus_documents[:half], halves=True)  # two old segments: merged
+        writer = make(ix)
+        for doc in corpus_documents[half:]:
+            writer.add_document(**(doc if isinstance(writer, FastSegmentWriter) else whoosh_fields(doc)))
+        writer.commit(mergetype=merge_when_many)
+        assert len(ix._segments()) == 1
+        contents.append(index_contents(ix))
+    assert contents[0] == contents[1]
+
+
 def document_ids(reader) -> dict[int, tuple[str, int]]:
     """Each document as (its notice's id, its place after the notice document)."""
     owner = {}

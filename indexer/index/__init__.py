@@ -155,7 +155,8 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     date = notice.date
     when = dt.datetime(date.year, date.month, date.day) if date else None
     topics = ",".join(notice.topics)
-    own = own_text(notice.body, notice.items)
+    texts = [item.full_text for item in notice.items]
+    own = own_text(notice.body, notice.items, texts)
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
     yield _present(id=stored.id, kind="notice", notice_id=stored.id, exact=own, folded=own, header=_header(notice),
                    spelling=notice.title + "\n" + notice.body, number=number_keys(notice.number),
@@ -164,12 +165,25 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
                    cites=",".join(dict.fromkeys(number_key(r.number) for r in notice.references)),
                    addressees=_keywords(a for i in notice.items for a in i.addressees),
                    presiding=presiding and presiding.replace(",", ";"))
-    for item in notice.items:
-        d = item.deadline.date if item.deadline else None
-        yield _present(kind="item", notice_id=stored.id, exact=item.full_text, folded=item.full_text,
-                       header=item.section, addressees=_keywords(item.addressees),
-                       topics=",".join(item.topics) if item.topics else topics,
-                       deadline=dt.datetime(d.year, d.month, d.day) if d else None)
+    for item, text in zip(notice.items, texts):
+        yield _item_document(stored.id, item, text, topics)
+
+
+def _item_document(notice_id: str, item, text: str, notice_topics: str) -> dict:
+    """`_present(kind="item", notice_id=..., exact=text, folded=text, header=section,
+    addressees=..., topics=..., deadline=...)` written out: it runs for every item."""
+    doc = {"kind": "item", "notice_id": notice_id}
+    if text:
+        doc["exact"] = doc["folded"] = text
+    if item.section:
+        doc["header"] = item.section
+    if item.addressees and (addressees := _keywords(item.addressees)):
+        doc["addressees"] = addressees
+    if topics := (",".join(item.topics) if item.topics else notice_topics):
+        doc["topics"] = topics
+    if item.deadline and (d := item.deadline.date):
+        doc["deadline"] = dt.datetime(d.year, d.month, d.day)
+    return doc
 
 
 def _present(**fields) -> dict:
@@ -180,7 +194,7 @@ def _present(**fields) -> dict:
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 
-def own_text(body: str, items) -> str:
+def own_text(body: str, items, texts: list[str] | None = None) -> str:
     """The notice's text outside its items (the preamble, the attendance, the closing
     lines): a notice document indexes only this, and the search path adds its items'
     postings to it (`AGGREGATED_FIELDS`), so each text is indexed once.
@@ -188,8 +202,10 @@ def own_text(body: str, items) -> str:
     Each item's words are found, in order, as a run of the body's words and cut out
     (where the item was, a line break: no phrase spans the gap). An item not found so
     (its text rewritten by the parser) has its words taken out one by one, the first
-    occurrences left over."""
-    cuts = _verbatim_cuts(body, items)
+    occurrences left over. `texts`: the items' full texts, when already at hand."""
+    if texts is None:
+        texts = [item.full_text for item in items]
+    cuts = _verbatim_cuts(body, texts)
     if cuts is not None:  # every item's text as it stands in the body (nearly always)
         return _cut(body, cuts)
     tokens = list(_TOKEN.finditer(body))
@@ -197,8 +213,8 @@ def own_text(body: str, items) -> str:
     cuts: list[tuple[int, int]] = []
     missing: list[str] = []
     at = 0
-    for item in items:
-        item_words = [w.lower() for w in _TOKEN.findall(item.full_text)]
+    for text in texts:
+        item_words = [w.lower() for w in _TOKEN.findall(text)]
         start = _find_run(words, item_words, at)
         if start < 0:
             missing.extend(item_words)
@@ -210,12 +226,11 @@ def own_text(body: str, items) -> str:
     return _without_words(text, missing) if missing else text
 
 
-def _verbatim_cuts(body: str, items) -> list[tuple[int, int]] | None:
+def _verbatim_cuts(body: str, texts: list[str]) -> list[tuple[int, int]] | None:
     """Where each item's text stands in the body, in order, cut at word edges; None
     when one does not stand there as written."""
     cuts, at = [], 0
-    for item in items:
-        text = item.full_text
+    for text in texts:
         if not text:
             continue
         start = body.find(text, at)

@@ -393,7 +393,11 @@ class _TermPoolWriting:
     def _count(self, fieldname: str, forms) -> None:
         self.counts[fieldname].update(forms)  # counted in C
 
+    def _write_lengths(self) -> None:
+        """Lengths gathered in memory, written to the per-document columns (none here)."""
+
     def _flush_segment(self):
+        self._write_lengths()
         self.perdocwriter.close()
         lengths = self.per_document_reader()
         store = PostingStoreWriter(self.get_segment().create_file(self.storage, EXTENSION))
@@ -415,6 +419,10 @@ class _TermPoolWriting:
             store.close()
         self.fieldwriter.close()
 
+    def add_reader(self, reader):
+        self._write_lengths()  # a merged segment's documents follow those added so far
+        super().add_reader(reader)
+
     def add_postings_to_pool(self, reader, startdoc, docmap):
         """A merged segment's postings, and its counts (of every document it held: a
         count cannot tell which documents were deleted since)."""
@@ -432,6 +440,52 @@ class _TermPoolWriting:
             store.close()
 
 
+class LengthColumns:
+    """Each scorable field's length in each document, gathered in memory and written to
+    whoosh's length columns (`_<field>_len`, a byte per document) at once: the bytes
+    W3PerDocWriter.add_field writes one call at a time (a fifth of a writer's
+    per-document work). As there: a field's column is made when a document first has
+    a length for it, and a column ends at its last non-zero byte."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self) -> None:
+        self.first: int | None = None  # the number of the first document gathered
+        self.columns: dict[str, bytearray] = {}  # field → a byte per document from `first`
+        self.totals: dict[str, int] = {}
+
+    def add(self, docnum: int, lengths: list[tuple[str, int]]) -> None:
+        if self.first is None:
+            self.first = docnum
+        at = docnum - self.first
+        for fieldname, length in lengths:
+            column = self.columns.get(fieldname)
+            if column is None:
+                column = self.columns[fieldname] = bytearray()
+                self.totals[fieldname] = 0
+            if len(column) < at:
+                column.extend(bytes(at - len(column)))
+            column.append(length_to_byte(length))
+            self.totals[fieldname] += length
+
+    def write(self, perdocwriter) -> None:
+        """Into the per-document writer's columns (whoosh 2.7 internals: its column
+        writers and field length totals; tests/test_segments.py reads them back)."""
+        for fieldname, column in self.columns.items():
+            lenfield = _lenfield(fieldname)
+            if not perdocwriter._has_column(lenfield):
+                perdocwriter._create_column(lenfield, LENGTHS_COLUMN)
+            writer = perdocwriter._get_column(lenfield)
+            data = column.rstrip(b"\0")
+            if data:
+                writer.fill(self.first)  # the default byte for each document before
+                writer._dbfile.write(bytes(data))
+                writer._count = self.first + len(data)
+            perdocwriter._fieldlengths[fieldname] += self.totals[fieldname]
+        self.clear()
+
+
 class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
     """A SegmentWriter with a TermPool, and `analyzers` (field name → callable giving
     whoosh's `(btext, frequency, weight, value)` postings) for the fields that have one.
@@ -443,6 +497,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                  counted: dict | None = None, unstored=(), **kwargs):
         super().__init__(ix, **kwargs)
         self._use_term_pool(limit_postings, counted, unstored)
+        self.lengths = LengthColumns()
         self.analyzers = analyzers or {}
         # Past this many documents the segment is finished and a new one begun; all are
         # committed together. (whoosh assembles a segment's columns in memory when it
@@ -467,6 +522,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         docnum = self.docnum
         pool = self.pool
         perdocwriter.start_doc(docnum)
+        lengths = []  # (field, length) of the document's scorable fields
         try:
             for fieldname in sorted(fields):
                 value = fields[fieldname]
@@ -476,23 +532,27 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                     self._count(fieldname, self.counted[fieldname][0](value))
                     continue
                 field = schema[fieldname]
-                length = 0
                 if field.indexed:
                     analyzer = self.analyzers.get(fieldname)
                     length = (pool.add_tokens(fieldname, docnum, analyzer.tokens(value), analyzer.term)
                               if analyzer is not None else pool.add_postings(fieldname, docnum, field.index(value)))
-                    if not field.scorable:
-                        length = 0
-                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                    if length and field.scorable:
+                        lengths.append((fieldname, length))
+                if field.stored:
+                    perdocwriter.add_field(fieldname, field, value, 0)
                 if field.column_type:
                     perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(value))
         except Exception:
             perdocwriter.cancel_doc()
             raise
         perdocwriter.finish_doc()
+        self.lengths.add(docnum, lengths)
         self._added = True
         self.docnum += 1
         pool.spill_if_full()
+
+    def _write_lengths(self) -> None:
+        self.lengths.write(self.perdocwriter)
 
     def _next_segment(self) -> None:
         self.finished_segments.append(self._finalize_segment())
