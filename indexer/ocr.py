@@ -8,7 +8,6 @@ reported, the run goes on, and a later run picks it up). A page slower than the
 timeout ($KETLUAN_OCR_TIMEOUT seconds) is skipped with a warning."""
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
 import os
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .errors import UnreadableFile, UnsupportedFile
-from .model import Notice
+from .model import Notice, replaced
 from .normalize import squeeze
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
@@ -337,7 +336,7 @@ def locate_pages(notices: tuple[Notice, ...], page_texts: list[tuple[int, str]])
     located = []
     for notice in notices:
         notice_page = page_at(notice.title or notice.body)
-        items = tuple(dataclasses.replace(item, page=page_at(item.text)) for item in notice.items)
+        items = tuple(replaced(item, page=page_at(item.text)) for item in notice.items)
         first = notice_page or next((i.page for i in items if i.page), None) or squeezed[0][0]
-        located.append(dataclasses.replace(notice, page=first, items=items))
+        located.append(replaced(notice, page=first, items=items))
     return tuple(located)

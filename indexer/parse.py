@@ -6,11 +6,11 @@ whatever the parser could or could not place in fields."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from . import dates
 from .bodies import LEVEL_FIRST_WORDS, body_level, canonical_addressee, canonical_body, expand_abbreviations, place_name
-from .model import Deadline, Item, Notice, Person, Signer
+from .model import Deadline, Item, Notice, Person, Signer, replaced
 from .facet_rules import names_a_body
 from .normalize import fold, fold_lines, normalize
 from .references import with_references
@@ -211,7 +211,7 @@ def parse(text: str) -> list[Notice]:
 def _with_warning(notice: Notice, warning: str) -> Notice:
     if warning in notice.warnings:
         return notice
-    return replace(notice, warnings=notice.warnings + (warning,))
+    return replaced(notice, warnings=notice.warnings + (warning,))
 
 
 def _parse_notice(lines: list[str]) -> Notice:

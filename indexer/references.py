@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from .dates import make_date
-from .model import Notice, Reference
+from .model import Notice, Reference, replaced
 from .normalize import fold, fold_with_offsets, normalize_line
 
 # The words that name a cited document (folded) → its type as written in data.
@@ -127,5 +127,4 @@ def _add(found: dict[str, Reference], key: str, ref: Reference) -> None:
 
 def with_references(notice: Notice) -> Notice:
     """The notice with the documents its text cites."""
-    from dataclasses import replace
-    return replace(notice, references=find_references(notice.body, notice.number))
+    return replaced(notice, references=find_references(notice.body, notice.number))

@@ -13,7 +13,6 @@ most MAX_NOTICE_TOPICS: the topics of its title and of most of its items, not th
 union of everything its items mention."""
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import tomllib
@@ -23,7 +22,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from .errors import KetluanError
-from .model import Notice
+from .model import Notice, replaced
 from .normalize import fold, normalize_line, per_token
 
 DEFAULT_TAXONOMY = Path(__file__).parent / "data" / "topics.toml"
@@ -233,7 +232,7 @@ class Taxonomy:
                 context = self.tag_text(item.section, normalized=True) or title_topics
                 topics = context if len(context) == 1 else ()
                 scored = {t: 1.0 for t in topics}
-            items.append(dataclasses.replace(item, topics=topics))
+            items.append(replaced(item, topics=topics))
             best = max((scored[t] for t in topics), default=0)
             for t in topics:  # each item votes for its topics, its best one with weight 1
                 notice_scores[t] = notice_scores.get(t, 0.0) + scored[t] / best
@@ -242,7 +241,7 @@ class Taxonomy:
         top = max(title.values(), default=0)
         for t, value in title.items():  # the title names the notice's subject
             notice_scores[t] = notice_scores.get(t, 0.0) + 2 * value / top
-        return dataclasses.replace(notice, items=tuple(items),
+        return replaced(notice, items=tuple(items),
                                    topics=_keep(notice_scores, NOTICE_KEEP, MAX_NOTICE_TOPICS))
 
 

@@ -193,3 +193,18 @@ def test_golden_tool_shows_a_diff_and_writes_nothing_without_the_flag(tmp_path, 
     assert golden_tool.main() == 0
     rewritten = load_json(target)
     assert rewritten["review"]["status"] == "not reviewed" and '"Nha  Trang"' not in target.read_text(encoding="utf-8")
+
+
+def test_replaced_is_dataclasses_replace_without_init():
+    import dataclasses
+
+    from indexer.model import Item, Notice, replaced
+    item = Item(number=1, text="Giao UBND huyện", addressees=("UBND huyện",))
+    notice = Notice(number="12-TB/HU", items=(item,), topics=("dat-dai",))
+    for obj, changes in ((item, {"topics": ("can-bo",)}), (notice, {"items": (), "warnings": ("truncated",)})):
+        new = replaced(obj, **changes)
+        assert new == dataclasses.replace(obj, **changes) and type(new) is type(obj)
+        assert list(vars(new)) == list(vars(obj))  # the fields in their order: pickles and JSON alike
+    assert item.topics == ()  # the original is untouched
+    with pytest.raises(TypeError, match="no field 'topic'"):
+        replaced(item, topic=("x",))
