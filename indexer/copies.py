@@ -85,16 +85,11 @@ def _word_hash(word: str) -> int:
 
 def bands(sig: bytes) -> list[int]:
     """One key per band of the signature (the band's number mixed in), as signed 64-bit
-    integers for SQLite."""
+    integers for SQLite: a band's CRC-32 in the low half, its number in the high."""
     if not sig:
         return []
-    values = np.frombuffer(sig, "<u4")
-    keys = []
-    for band in range(BANDS):
-        part = values[band * ROWS:(band + 1) * ROWS].tobytes()
-        keys.append(int.from_bytes(zlib.crc32(part).to_bytes(4, "little") + band.to_bytes(4, "little"), "little",
-                                   signed=True))
-    return keys
+    size = ROWS * 4  # a band's bytes (uint32 each)
+    return [zlib.crc32(sig[band * size:(band + 1) * size]) | (band << 32) for band in range(BANDS)]
 
 
 def band_bytes(keys: Iterable[int]) -> bytes:

@@ -288,3 +288,18 @@ def test_copy_candidates_are_read_again_after_another_connection_writes(tmp_path
         other.close()
         after = archive._copy_candidates()
         assert after is not before and len(after) == len(before) - 3
+
+
+def test_band_keys_are_those_stored_in_catalogs():
+    """A band's key: its 16 bytes' CRC-32 as the low half of a little-endian signed
+    64-bit integer, the band's number as the high half (archives keep these keys: they
+    must never change)."""
+    import os
+    import zlib
+
+    from indexer.copies import BANDS, HASHES, bands
+    for sig in [os.urandom(HASHES * 4) for _ in range(200)] + [b"\xff" * HASHES * 4, bytes(HASHES * 4)]:
+        expected = [int.from_bytes(zlib.crc32(sig[b * 16:(b + 1) * 16]).to_bytes(4, "little") + b.to_bytes(4, "little"),
+                                   "little", signed=True) for b in range(BANDS)]
+        assert bands(sig) == expected
+    assert bands(b"") == []
