@@ -55,6 +55,21 @@ def test_facets_counted_alike_from_few_or_many_matches(corpus_index, monkeypatch
     assert looked_up == masked and (q == "xyzzy" or looked_up["level"])
 
 
+@pytest.mark.parametrize("q, kind", [("ủy ban", "notice"), ("đảng viên", "item"), ("giải phóng mặt bằng", "notice"),
+                                     ("giai phong mat bang", "item"), ('"công tác cán bộ"', "notice"),
+                                     ("ban thường vụ huyện ủy kiểm tra giám sát đảng viên vi phạm", "notice"),
+                                     ("vành đai tuyệt_không_có", "notice"), ("123-TB/TU", "notice")])
+def test_scores_alike_for_the_matching_documents_only_or_all(corpus_index, monkeypatch, q, kind):
+    """Scoring only the documents whose scores are read (the matching ones and their
+    items) ranks and scores every hit as scoring them all does."""
+    import indexer.search as core
+    pages = []
+    for sparse in (0, 10**9):  # always only the needed documents; always all of them
+        monkeypatch.setattr(core, "SPARSE_SCORING", sparse)
+        pages.append([search(corpus_index, SearchRequest(q=q, kind=kind, limit=10, page=page)) for page in (1, 2)])
+    assert pages[0] == pages[1] and pages[0][0].total
+
+
 def test_notices_kind_and_pagination(corpus_index):
     notices = search(corpus_index, SearchRequest(kind="notice", limit=5))
     assert notices.total == CORPUS_DISTINCT and len(notices.hits) == 5

@@ -106,11 +106,7 @@ def _search(index, request: SearchRequest) -> SearchResult:
     allowed = match.filter_mask(snap, request)
     if parsed.empty:
         return _browse(index, snap, allowed, request, highlight_terms(parsed), parsed)
-    raw = np.zeros(snap.n, np.float32)  # every document's score, before the adjacency boosts
-
-    def add_score(clause, clause_match):
-        score.add_clause_score(snap, clause, clause_match, raw)
-    covered, own, matches = match.coverage(snap, parsed.clauses, each=add_score)
+    covered, own, matches = match.coverage(snap, parsed.clauses)
     excluded = match.excluded_mask(snap, parsed.excluded) if parsed.excluded else None
     n = len(parsed.clauses)
     partial = False
@@ -125,7 +121,7 @@ def _search(index, request: SearchRequest) -> SearchResult:
     found = facet_counts.counts(snap, matching, request.kind)
     hint = suggest(snap, request.q, misspelt=total == 0 or partial)
     terms = highlight_terms(parsed, hint)
-    hits = _ranked_page(index, snap, parsed, request, matching, raw, covered, own, matches, excluded, terms) \
+    hits = _ranked_page(index, snap, parsed, request, matching, covered, own, matches, excluded, terms) \
         if total and (request.page - 1) * request.limit < total else ()
     return SearchResult(request, total, hits, found, partial, terms, hint, parsed.notes)
 
@@ -137,18 +133,36 @@ def _matching(allowed, covered, excluded, need: int) -> np.ndarray:
     return out
 
 
-def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, matching, raw, covered, own, matches,
+def _scores(snap, parsed: ParsedQuery, matches, needed: np.ndarray) -> np.ndarray:
+    """The needed documents' scores before the adjacency boosts (the others' stay 0:
+    they are never read), the clauses' words' postings taken from the cache that
+    matching them just filled."""
+    raw = np.zeros(snap.n, np.float32)
+    # picking the needed postings out costs a pass of its own: worth it when few are
+    only = needed if np.count_nonzero(needed) * SPARSE_SCORING < snap.n else None
+    for clause, matched in zip(parsed.clauses, matches):
+        score.add_clause_score(snap, clause, matched, raw, only=only)
+    return raw
+
+
+SPARSE_SCORING = 8  # score only the needed documents when they are under 1/8 of all
+
+
+def _ranked_page(index, snap, parsed: ParsedQuery, request: SearchRequest, matching, covered, own, matches,
                  excluded, terms) -> tuple[Hit, ...]:
     n = len(parsed.clauses)
-    bonus = score.number_bonus(snap, parsed)
-    if bonus is not None:
-        raw = raw + bonus
-    raw = raw * score.coverage_factor(covered, n)
     # items that match, half of the query or more in their own text (not only through
     # their notice's header: `lam minh the` is not matched by an item that says `làm`)
     item_ok = snap.is_item & (covered >= max(parsed.minimum_should_match(), 1)) & (own >= max(1, -(-n // 2)))
     if excluded is not None:
         item_ok &= ~excluded
+    # what is read of the scores: the matching documents' and, for notices, their
+    # items' (a notice's score takes its best item's; its page shows the best items)
+    raw = _scores(snap, parsed, matches, matching | item_ok if request.kind == "notice" else matching)
+    bonus = score.number_bonus(snap, parsed)
+    if bonus is not None:
+        raw = raw + bonus
+    raw = raw * score.coverage_factor(covered, n)
     if request.kind == "notice":
         ranked = score.combine_with_items(snap, raw, item_ok)
     else:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..normalize import fold, has_diacritics
-from .match import ClauseMatch
 from .query import ParsedQuery, compound_words
 
 K1, B = 1.2, 0.75
@@ -45,23 +44,30 @@ COMPOUND_BOOST = 0.3  # shared by the query's compounds: ×(1 + 0.3 × share tog
 PAIR_BOOST = 0.3  # long queries: ×(1 + 0.3 × share of adjacent pairs together)
 
 
-def word_scores(snap, word: str, into: np.ndarray) -> None:
-    """Adds one query word's BM25F to every document holding it."""
+def word_scores(snap, word: str, into: np.ndarray, only: np.ndarray | None = None) -> None:
+    """Adds one query word's BM25F to every document holding it (of those in `only`,
+    when given: the others' scores are never read)."""
     folded = fold(word)
-    _add(snap, into, "folded", folded, 1.0)
-    _add(snap, into, "header", folded, HEADER_WEIGHT)
+    _add(snap, into, "folded", folded, 1.0, only)
+    _add(snap, into, "header", folded, HEADER_WEIGHT, only)
     if has_diacritics(word):
-        _add(snap, into, "exact", word, EXACT_WEIGHT)
+        _add(snap, into, "exact", word, EXACT_WEIGHT, only)
 
 
-def _add(snap, into: np.ndarray, fieldname: str, text: str, weight: float) -> None:
+def _add(snap, into: np.ndarray, fieldname: str, text: str, weight: float, only: np.ndarray | None = None) -> None:
     ids, tf = snap.postings(fieldname, text)
     if not len(ids):
         return
     notice = snap.is_notice[ids]
-    df_notice = int(np.count_nonzero(notice))
+    df_notice = int(np.count_nonzero(notice))  # the idf counts every document holding the word
     idf_notice = weight * snap.idf(df_notice, max(snap.notices, 1))
     idf_item = weight * snap.idf(len(ids) - df_notice, max(snap.items, 1))  # > 0: df ≤ the items
+    if only is not None:  # a common word's postings are mostly documents that do not match
+        wanted = only[ids]
+        ids, tf, notice = ids[wanted], tf[wanted], notice[wanted]
+        if not len(ids):
+            return
+        df_notice = int(np.count_nonzero(notice))
     part = _norms(snap, fieldname)[ids]  # one array the size of the postings, worked in place
     part += tf
     np.divide(tf, part, out=part)
@@ -87,13 +93,15 @@ def _mean(lengths: np.ndarray) -> float:
     return float(lengths.mean()) or 1.0 if len(lengths) else 1.0
 
 
-def add_clause_score(snap, clause, match: ClauseMatch, into: np.ndarray) -> None:
+def add_clause_score(snap, clause, matched: np.ndarray, into: np.ndarray, only: np.ndarray | None = None) -> None:
     """Adds every document's score for one clause (before the adjacency boosts) to
-    `into`: its best form's, where the clause matches."""
+    `into`: its best form's, where the clause matches (`matched`: the documents, packed
+    eight to a byte, as `match.coverage` gives them). `only`: the documents whose scores
+    are read (the others are left as they are)."""
     forms = clause.forms
     if len(forms) == 1 and len(forms[0].words) == 1 and not forms[0].adjacent:
         # every document holding the word matches the clause: no other array needed
-        word_scores(snap, forms[0].words[0], into)
+        word_scores(snap, forms[0].words[0], into, only)
         _add_number_scores(snap, clause, into)
         return
     best = np.zeros(snap.n, np.float32)
@@ -101,11 +109,11 @@ def add_clause_score(snap, clause, match: ClauseMatch, into: np.ndarray) -> None
     for form in forms:
         score.fill(0)
         for word in form.words:
-            word_scores(snap, word, score)
+            word_scores(snap, word, score, only)
         np.maximum(best, score, out=best)
     del score
     _add_number_scores(snap, clause, best)
-    best *= match.anywhere
+    best *= np.unpackbits(matched, count=snap.n).view(bool)
     into += best
 
 
