@@ -366,7 +366,8 @@ class Snapshot:
         i, w = self._every_posting(fieldname, text)
         if self.deletions:
             keep = self.live[i]
-            i, w = i[keep], w[keep]
+            if not keep.all():  # (most words' postings hold no deleted document)
+                i, w = i[keep], w[keep]
         if fieldname in self.aggregated:
             return self._with_items(i, w)
         return self._to_items(i, w) if fieldname in self.inherited else (i, w)
@@ -406,8 +407,8 @@ class Snapshot:
             both = np.concatenate([ids[~items], notice_ids])
             order = np.argsort(both, kind="stable")  # two sorted runs of at most a notice each
             notice_ids, notice_tf = _sum_runs(both[order], np.concatenate([tf[~items], notice_tf])[order])
-        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
-                np.concatenate([notice_tf, item_tf]).astype(np.float32))
+        return (np.concatenate([notice_ids, item_ids], dtype=np.int32),
+                np.concatenate([notice_tf, item_tf], dtype=np.float32))
 
     def _to_items(self, ids: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A term's postings with each notice's passed on to its items (the items follow
@@ -429,8 +430,8 @@ class Snapshot:
             summed[ids[own]] += tf[own]
             item_ids = np.flatnonzero(summed).astype(np.int32)
             item_tf = summed[item_ids]
-        return (np.concatenate([notice_ids, item_ids]).astype(np.int32),
-                np.concatenate([notice_tf, item_tf]).astype(np.float32))
+        return (np.concatenate([notice_ids, item_ids], dtype=np.int32),
+                np.concatenate([notice_tf, item_tf], dtype=np.float32))
 
     def counts(self, fieldname: str, key: str) -> dict[str, int]:
         """A count-only field's {form: documents} for a key, over every segment."""
