@@ -523,7 +523,10 @@ class Snapshot:
                     if len(docs):
                         parts.append(((docs.astype(np.int64) + offset) << 32) | positions.astype(np.int64))
                 keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-            return keys[self.live[keys >> 32]]
+            if not self.deletions:
+                return keys
+            live = self.live[keys >> 32]
+            return keys if live.all() else keys[live]
         return self.cached(("positions", fieldname, text), build)
 
     def text_units(self, docnums: np.ndarray) -> np.ndarray:
