@@ -309,32 +309,16 @@ class StoreSet:
         gaps = np.zeros(total, np.int32)  # each segment's gaps after its first document
         tf = np.ones(total, np.float32)
         position_parts = []
-        stores = self._stores
-        # _read_term written out: a common word is read from every segment, a hundred
-        # at 100,000 notices, and the calls cost more than the reads
         for at, count, id_width, tf_width, pos_width, start, part in zip(
                 entries["at"].tolist(), counts.tolist(), entries["id_width"].tolist(), entries["tf_width"].tolist(),
                 entries["pos_width"].tolist(), starts.tolist(), parts):
-            store = stores[part]
-            gap_bytes = (count - 1) * id_width
-            size = gap_bytes + count * tf_width
-            at += store._base
-            data = os.pread(store._fd, size, at)
-            if len(data) != size:
-                raise ValueError("the posting store is shorter than its directory says")
-            if count > 1:
-                gaps[start + 1:start + count] = np.frombuffer(data, _ID_TYPES[id_width], count - 1)
-            if tf_width:
-                run_tf = np.frombuffer(data, _TF_TYPES[tf_width], count, gap_bytes)
+            run_gaps, run_tf, run_positions = _read_term(self._stores[part]._pread, fieldname, at, count, id_width,
+                                                         tf_width, pos_width, with_positions)
+            gaps[start + 1:start + count] = run_gaps
+            if run_tf is not None:
                 tf[start:start + count] = run_tf
-            if with_positions:
-                if not pos_width:
-                    raise ValueError(f"{fieldname} keeps no positions")
-                occurrences = int(run_tf.sum()) if tf_width else count
-                data = os.pread(store._fd, occurrences * pos_width, at + size)
-                if len(data) != occurrences * pos_width:
-                    raise ValueError("the posting store is shorter than its directory says")
-                position_parts.append(np.frombuffer(data, _POS_TYPES[pos_width], occurrences))
+            if run_positions is not None:
+                position_parts.append(run_positions)
         run = np.cumsum(gaps, out=gaps)  # int32: a snapshot's documents number fewer than 2**31
         firsts = entries["first"].astype(np.int64) + np.array(self._offsets, np.int64)[parts]
         ids = run + np.repeat((firsts - run[starts]).astype(np.int32), counts)
