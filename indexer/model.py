@@ -92,19 +92,14 @@ def replaced(obj, **changes):
     and the tagger replace every notice and item once or more, and `replace` cost four
     times as much."""
     kind = type(obj)
-    names = _FIELD_SETS.get(kind)
-    if names is None:
-        names = _FIELD_SETS[kind] = frozenset(f.name for f in dataclasses.fields(obj))
-    if not names.issuperset(changes):
-        raise TypeError(f"{kind.__name__} has no field {sorted(set(changes) - names)[0]!r}")
+    unknown = sorted(set(changes).difference(_field_names(obj) or ()))
+    if unknown:
+        raise TypeError(f"{kind.__name__} has no field {unknown[0]!r}")
     new = object.__new__(kind)
     state = new.__dict__
     state.update(obj.__dict__)
     state.update(changes)
     return new
-
-
-_FIELD_SETS: dict[type, frozenset[str]] = {}
 
 
 _OMITTED_WHEN_NONE = {"page"}
@@ -122,10 +117,7 @@ def _plain(value: Any) -> Any:
         return [v if type(v) in _ATOMS else _plain(v) for v in value]
     if isinstance(value, dt.date):
         return value.isoformat()
-    names = _FIELD_NAMES.get(kind, ())
-    if names == ():
-        names = _FIELD_NAMES[kind] = (tuple(f.name for f in dataclasses.fields(value))
-                                      if dataclasses.is_dataclass(value) else None)
+    names = _field_names(value)
     if names is None:
         return value
     out = {}
@@ -137,6 +129,16 @@ def _plain(value: Any) -> Any:
         elif field or name not in _OMITTED_WHEN_EMPTY:
             out[name] = _plain(field)
     return out
+
+
+def _field_names(value: Any) -> tuple[str, ...] | None:
+    """A dataclass's field names (None: not a dataclass), found once per type."""
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind, ())
+    if names == ():
+        names = _FIELD_NAMES[kind] = (tuple(f.name for f in dataclasses.fields(value))
+                                      if dataclasses.is_dataclass(value) else None)
+    return names
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names; None: not a dataclass
