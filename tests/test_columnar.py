@@ -10,6 +10,7 @@ from whoosh import query as wq
 
 from conftest import CORPUS, ROOT
 from indexer.index import AGGREGATED_FIELDS, INHERITED_FIELDS
+from indexer.index.columnar import ByteCache
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +300,86 @@ def test_spelling_terms_are_words_and_adjacent_pairs(text, words, pairs):
     terms = spelling_terms(text)
     assert sorted(terms) == sorted([(fold(w).lower(), w) for w in words] +
                                    [(fold(p).lower(), p) for p in pairs])
+
+
+class _Builds:
+    """A fake clock for ByteCache and builders that take a given time."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.built: list[str] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def __call__(self, name: str, size: int, seconds: float):
+        def build():
+            self.now += seconds
+            self.built.append(name)
+            return np.zeros(size, np.uint8)
+        return build
+
+
+def test_the_cache_keeps_to_its_budget_and_drops_what_is_cheapest_per_byte():
+    builds = _Builds()
+    cache = ByteCache(1000, clock=builds.clock)
+    cache.get("small and slow", builds("small and slow", 300, 0.010))
+    cache.get("big and quick", builds("big and quick", 600, 0.001))
+    cache.get("new", builds("new", 300, 0.005))
+    assert cache.used <= 1000
+    assert "big and quick" not in cache and "small and slow" in cache and "new" in cache
+    cache.get("small and slow", builds("small and slow", 300, 0.010))
+    assert builds.built.count("small and slow") == 1  # a hit: not built again
+
+
+def test_the_cache_keeps_what_is_used_again_and_ages_out_what_is_not():
+    builds = _Builds()
+    cache = ByteCache(1000, clock=builds.clock)
+    cache.get("used", builds("used", 400, 0.004))
+    cache.get("once", builds("once", 400, 0.004))
+    for _ in range(3):
+        cache.get("used", builds("used", 400, 0.004))
+    cache.get("third", builds("third", 400, 0.004))
+    assert "used" in cache and "once" not in cache
+    for n in range(100):  # a stream of new entries, each used once, eventually displaces it
+        cache.get(n, builds(str(n), 400, 0.004))
+    assert "used" not in cache and cache.used <= 1000
+
+
+def test_a_loop_needing_twice_the_budget_still_hits_the_cache():
+    """Rare words' postings are small and common words' large, and reading either costs
+    about the same (a read per segment). Least-recently-used would evict every entry
+    just before the loop comes back to it: 100 builds."""
+    builds = _Builds()
+    cache = ByteCache(10_000, clock=builds.clock)
+    for _ in range(5):
+        for n in range(20):
+            cache.get(n, builds(str(n), 100 if n % 2 else 2000, 0.001))
+    assert sorted(set(builds.built), key=int) == [str(n) for n in range(20)]
+    assert all(builds.built.count(str(n)) == 1 for n in range(1, 20, 2))  # the small ones stay
+    assert cache.used <= 10_000
+
+
+def test_what_a_running_search_has_used_is_evicted_last():
+    builds = _Builds()
+    cache = ByteCache(1000, clock=builds.clock)
+    cache.get("dear", builds("dear", 300, 0.1))
+    with cache.pinning():
+        cache.get("common word", builds("common word", 600, 0.0001))
+        cache.get("another", builds("another", 300, 0.001))
+        assert "common word" in cache  # the search will read it again
+        assert "dear" not in cache
+        with cache.pinning():  # nested: the same scope
+            cache.get("more", builds("more", 200, 0.0001))
+    assert cache.used <= 1000
+    cache.get("after", builds("after", 600, 0.01))
+    assert "common word" not in cache  # no longer pinned
+
+
+def test_a_search_needing_more_than_the_budget_evicts_its_own_entries():
+    builds = _Builds()
+    cache = ByteCache(1000, clock=builds.clock)
+    with cache.pinning():
+        for n in range(5):
+            cache.get(n, builds(str(n), 400, 0.001))
+            assert cache.used <= 1000

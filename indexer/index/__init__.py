@@ -35,7 +35,7 @@ from ..errors import IndexBusy, KetluanError
 from ..faults import checkpoint
 from ..normalize import FOLD_TABLE, fold
 from ..references import number_key, number_parts
-from .columnar import WHOOSH_LOCK, ByteLRU, POSTINGS_BUDGET, Snapshot
+from .columnar import WHOOSH_LOCK, ByteCache, POSTINGS_BUDGET, Snapshot
 from .segments import FastMpWriter, FastSegmentWriter, IdTerms, KeywordTerms, TextTerms, WordTokens
 
 
@@ -389,7 +389,7 @@ class Index:
         self._searcher = None
         self._snapshot: Snapshot | None = None
         self._segments: dict = {}  # segment id → its arrays, kept while the segment is in the index
-        self._postings = ByteLRU(POSTINGS_BUDGET)
+        self._postings = ByteCache(POSTINGS_BUDGET)
         self._lock = threading.Lock()
 
     def outdated(self) -> bool:

@@ -22,13 +22,15 @@ array against whoosh's own readers and matchers.
 """
 from __future__ import annotations
 
+import heapq
 import io
 import math
 import struct
 import threading
+import time
 import zlib
 from pickle import load, loads
-from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +47,7 @@ LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of whoosh-block postings kept (segments without a store)
 # bytes of postings, positions and term masks kept per index generation (the 29 bench
-# queries at 100,000 notices read about 400 MB of them; the server must fit in 600 MB)
+# queries at 100,000 notices build about 650 MB of them; the server must fit in 600 MB)
 SNAPSHOT_BUDGET = 160 * 2**20
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 # Whoosh's readers seek and read shared file objects: one thread at a time.
@@ -67,29 +69,101 @@ def nbytes(value) -> int:
     return 64
 
 
-class ByteLRU:
-    """A least-recently-used cache bounded by the bytes its values hold."""
+class ByteCache:
+    """A cache bounded by the bytes its values hold, which keeps what is dearest to
+    build again per byte held: GreedyDual-Size-Frequency. An entry's priority is the
+    cache's clock + its uses × its build time ÷ its bytes; the least is evicted, and the
+    clock rises to it, so entries not used for a while age out.
 
-    def __init__(self, budget: int):
+    (Least-recently-used kept nothing useful when a loop of searches needed more than
+    the budget: each search evicted what the next one would read. At 100,000 notices
+    the bench's 29 queries build about 650 MB of postings, positions and masks per
+    round against 160 MB here.)"""
+
+    def __init__(self, budget: int, clock=time.thread_time):
         self.budget, self.used = budget, 0
-        self._items: OrderedDict = OrderedDict()
+        self._items: dict = {}  # key -> [value, bytes, build seconds, uses, priority]
+        self._heap: list = []  # (priority, sequence, key); stale when the entry's priority has changed
+        self._sequence = 0
+        self._age = 0.0
+        self._clock = clock
+        self._pins: dict[int, set] = {}  # thread -> keys its running search has used
         self._lock = threading.Lock()
+
+    @contextmanager
+    def pinning(self):
+        """What the calling thread uses inside is evicted last: a search reads the same
+        words' postings when matching, scoring and building its page, and a new entry
+        is often the cheapest per byte (a common word's postings)."""
+        me = threading.get_ident()
+        with self._lock:
+            outer = me not in self._pins
+            if outer:
+                self._pins[me] = set()
+        if not outer:  # already inside
+            yield
+            return
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._pins[me]
 
     def get(self, key, build):
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key][0]
+            pins = self._pins.get(threading.get_ident())
+            if pins is not None:
+                pins.add(key)
+            entry = self._items.get(key)
+            if entry is not None:
+                entry[3] += 1
+                self._prioritise(key, entry)
+                return entry[0]
+        started = self._clock()
         value = build()
+        seconds = max(self._clock() - started, 1e-9)
         size = nbytes(value)
         with self._lock:
             if key not in self._items:
-                self._items[key] = (value, size)
+                entry = self._items[key] = [value, size, seconds, 1, 0.0]
+                self._prioritise(key, entry)
                 self.used += size
-            while self.used > self.budget and len(self._items) > 1:
-                _, (_, old) = self._items.popitem(last=False)
-                self.used -= old
+            self._evict()
         return value
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def _prioritise(self, key, entry: list) -> None:
+        entry[4] = self._age + entry[3] * entry[2] / max(entry[1], 1)
+        self._sequence += 1
+        heapq.heappush(self._heap, (entry[4], self._sequence, key))
+        if len(self._heap) > 4 * len(self._items) + 64:
+            self._heap = [(e[4], i, k) for i, (k, e) in enumerate(self._items.items())]
+            heapq.heapify(self._heap)
+
+    def _evict(self) -> None:
+        pinned = set().union(*self._pins.values()) if self._pins else set()
+        spared = []
+        while self.used > self.budget and self._heap:
+            ranked = heapq.heappop(self._heap)
+            entry = self._items.get(ranked[2])
+            if entry is None or entry[4] != ranked[0]:
+                continue  # stale: evicted already, or used since
+            if ranked[2] in pinned:
+                spared.append(ranked)
+                continue
+            self._drop(ranked)
+        for ranked in spared:  # in priority order: a search that needs more than the budget
+            if self.used > self.budget:
+                self._drop(ranked)
+            else:
+                heapq.heappush(self._heap, ranked)
+
+    def _drop(self, ranked: tuple) -> None:
+        priority, _, key = ranked
+        self.used -= self._items.pop(key)[1]
+        self._age = priority
 
 
 def date_key(day) -> int:
@@ -159,7 +233,7 @@ _BLOCK_LENGTH = struct.Struct("!i")
 class SegmentArrays:
     """What the fast path reads from one segment, read once."""
 
-    def __init__(self, reader, postings_cache: ByteLRU, folder: str):
+    def __init__(self, reader, postings_cache: ByteCache, folder: str):
         self.reader = reader
         self.n = reader.doc_count_all()
         self.segid = reader._segment.segment_id()
@@ -292,7 +366,7 @@ class Snapshot:
     """The segments of one searcher as global arrays (built once per index generation;
     the segments' own arrays are shared between generations)."""
 
-    def __init__(self, searcher, segments: dict, postings_cache: ByteLRU, folder: str, aggregated=(), inherited=(),
+    def __init__(self, searcher, segments: dict, postings_cache: ByteCache, folder: str, aggregated=(), inherited=(),
                  inherited_columns=()):
         with WHOOSH_LOCK:
             leaves = searcher.reader().leaf_readers()
@@ -334,7 +408,7 @@ class Snapshot:
         # own writer, read segment by segment through its blocks)
         self._stores = (StoreSet([(a.store, offset) for a, offset in self.parts])
                         if self.parts and all(a.store is not None for a, _ in self.parts) else None)
-        self._cache = ByteLRU(SNAPSHOT_BUDGET)
+        self._cache = ByteCache(SNAPSHOT_BUDGET)
         self._tables: dict = {}  # per-field tables, never evicted
         self._lock = threading.Lock()
 
@@ -345,6 +419,10 @@ class Snapshot:
 
     def cached(self, key, build):
         return self._cache.get(key, build)
+
+    def pinning(self):
+        """A search's scope: what it reads from the cache is evicted last while it runs."""
+        return self._cache.pinning()
 
     def table(self, key, build):
         """A per-field table (lengths, columns, keyword codes): a few, kept."""

@@ -101,8 +101,13 @@ def search(index, request: SearchRequest) -> SearchResult:
 
 
 def _search(index, request: SearchRequest) -> SearchResult:
-    parsed = parse_query(request.q)
     snap = index.snapshot()
+    with snap.pinning():
+        return _search_in(index, snap, request)
+
+
+def _search_in(index, snap, request: SearchRequest) -> SearchResult:
+    parsed = parse_query(request.q)
     allowed = match.filter_mask(snap, request)
     if parsed.empty:
         return _browse(index, snap, allowed, request, highlight_terms(parsed), parsed)
