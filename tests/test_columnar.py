@@ -69,6 +69,22 @@ def test_postings_are_whooshs(index, fieldname, text):
     assert dict(zip(ids.tolist(), weights.tolist())) == expected
 
 
+@pytest.mark.parametrize("fieldname, text", [("folded", "dang"), ("folded", "giai"), ("exact", "đảng"),
+                                             ("header", "uy"), ("topics", "y-te"), ("number", "tb"),
+                                             ("kind", "notice"), ("folded", "khongcotu")])
+def test_which_documents_hold_a_term_by_binary_search_or_by_a_mask(index, fieldname, text):
+    snap = index.snapshot()
+    ids = snap.postings(fieldname, text)[0]
+    holds = np.zeros(snap.n, bool)
+    holds[ids] = True
+    rng = np.random.default_rng(3)
+    for size in (1, 5, 40, snap.n // 3, snap.n):  # few asked (searched for) and many (a mask)
+        docnums = np.sort(rng.choice(snap.n, size, replace=False))
+        assert snap.holding(fieldname, text, docnums).tolist() == holds[docnums].tolist()
+    if len(ids):
+        assert snap.holding(fieldname, text, np.sort(ids[:3])).all()
+
+
 def test_lengths_kinds_and_parents_are_whooshs(index):
     snap = index.snapshot()
     with index.reading() as searcher:

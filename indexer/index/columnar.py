@@ -22,6 +22,7 @@ array against whoosh's own readers and matchers.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import io
 import math
@@ -565,8 +566,15 @@ class Snapshot:
         out[ids] = True
         return out
 
-    def term_mask(self, fieldname: str, text: str) -> np.ndarray:
-        return self.cached(("mask", fieldname, text), lambda: self.mask(self.postings(fieldname, text)[0]))
+    def holding(self, fieldname: str, text: str, docnums: np.ndarray) -> np.ndarray:
+        """Which of these documents hold the term: by binary search in its postings (a
+        mask over every document is a megabyte at 100,000 notices: not worth keeping)."""
+        ids = self.postings(fieldname, text)[0]
+        if len(docnums) * 16 > len(ids):  # most of the postings: one pass
+            return self.mask(ids)[docnums]
+        # the postings are the notices' in order, then the items' in order
+        split = bisect.bisect_left(range(len(ids)), True, key=lambda at: not self.is_notice[ids[at]])
+        return _members(ids[:split], docnums) | _members(ids[split:], docnums)
 
     def idf(self, df: int, total: int) -> float:
         """BM25's idf (whoosh's form), never negative."""
@@ -657,7 +665,7 @@ class Snapshot:
         # only documents holding every word need their positions read
         holding = np.ones(len(docnums), bool)
         for word in dict.fromkeys(words):
-            holding &= self.term_mask(fieldname, word)[docnums]
+            holding &= self.holding(fieldname, word, docnums)
         if holding.any():
             found[holding] = self.adjacency(fieldname, docnums[holding], [words])[0]
         return found

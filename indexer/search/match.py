@@ -58,8 +58,8 @@ def clause_match(snap, clause: Clause) -> ClauseMatch:
         anywhere |= form_anywhere
     number = np.zeros(snap.n, bool)
     for key in clause.number_keys:
-        number |= snap.term_mask("number", key)
-        anywhere |= snap.term_mask("cites", key)  # however the citing text wrote the number
+        number[snap.postings("number", key)[0]] = True
+        anywhere[snap.postings("cites", key)[0]] = True  # however the citing text wrote the number
     return ClauseMatch(anywhere | number, own, number)
 
 
@@ -115,7 +115,7 @@ def _filter_mask(snap, request) -> np.ndarray:
                              (request.doc_type, "doc_type"), (request.presiding, "presiding"),
                              (request.addressee.replace(",", ";"), "addressees")):
         if value:
-            mask &= snap.term_mask(fieldname, value)
+            mask &= snap.mask(snap.postings(fieldname, value)[0])
     if request.year:
         mask &= snap.column("year") == request.year
     if request.due_from or request.due_to:

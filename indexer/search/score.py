@@ -191,7 +191,7 @@ def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarr
     if any(has_diacritics(w) for w in singles):
         # the exact field keeps no positions: the words together (folded) and each
         # written as typed somewhere in the document
-        as_typed = np.logical_and.reduce([snap.term_mask("exact", w.lower())[docnums] for w in singles])
+        as_typed = np.logical_and.reduce([snap.holding("exact", w.lower(), docnums) for w in singles])
         factor *= np.where(whole & as_typed, EXACT_PHRASE_BOOST, 1.0).astype(np.float32)
     if compounds:
         share = sum(t.astype(np.float32) for t in rest[:len(compounds)]) / len(compounds)
