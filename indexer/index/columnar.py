@@ -438,8 +438,13 @@ class Snapshot:
     def postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Live postings of a term, by global document number: each document once, in
         order (an aggregated field: the notices in order, then the items in order).
-        Kept with the generation: a page's matched items ask for the same words again."""
-        return self.cached(("postings", fieldname, text), lambda: self._live_postings(fieldname, text))
+        Kept with the generation: a page's matched items ask for the same words again.
+        Frequencies come as float32, or as the smallest unsigned integers holding them
+        (a third more postings in the same cache; numpy reads them as float32 again)."""
+        def build():
+            ids, tf = self._live_postings(fieldname, text)
+            return ids, _narrowest(tf)
+        return self.cached(("postings", fieldname, text), build)
 
     def _live_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         i, w = self._every_posting(fieldname, text)
@@ -669,6 +674,18 @@ class Snapshot:
         if holding.any():
             found[holding] = self.adjacency(fieldname, docnums[holding], [words])[0]
         return found
+
+
+def _narrowest(values: np.ndarray) -> np.ndarray:
+    """Float frequencies as uint8 or uint16 when those hold them exactly."""
+    if not len(values):
+        return values
+    top = values.max()
+    for dtype in (np.uint8, np.uint16):
+        if top <= np.iinfo(dtype).max:
+            narrow = values.astype(dtype)
+            return narrow if np.array_equal(narrow, values) else values
+    return values
 
 
 def _sum_runs(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
