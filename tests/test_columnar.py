@@ -399,3 +399,16 @@ def test_a_search_needing_more_than_the_budget_evicts_its_own_entries():
         for n in range(5):
             cache.get(n, builds(str(n), 400, 0.001))
             assert cache.used <= 1000
+
+
+def test_the_cache_stays_right_after_many_uses_compact_its_queue():
+    builds = _Builds()
+    cache = ByteCache(1000, clock=builds.clock)
+    cache.get("often", builds("often", 400, 0.004))
+    cache.get("seldom", builds("seldom", 400, 0.004))
+    for _ in range(500):  # each use queues the entry again; the stale ones are dropped
+        cache.get("often", builds("often", 400, 0.004))
+    assert len(cache._heap) <= 4 * 2 + 64
+    cache.get("new", builds("new", 400, 0.004))
+    assert "often" in cache and "new" in cache and "seldom" not in cache
+    assert builds.built.count("often") == 1

@@ -77,9 +77,7 @@ class ByteCache:
     clock rises to it, so entries not used for a while age out.
 
     (Least-recently-used kept nothing useful when a loop of searches needed more than
-    the budget: each search evicted what the next one would read. At 100,000 notices
-    the bench's 29 queries build about 650 MB of postings, positions and masks per
-    round against 160 MB here.)"""
+    the budget: each search evicted what the next one would read.)"""
 
     def __init__(self, budget: int, clock=time.thread_time):
         self.budget, self.used = budget, 0
@@ -139,8 +137,9 @@ class ByteCache:
         entry[4] = self._age + entry[3] * entry[2] / max(entry[1], 1)
         self._sequence += 1
         heapq.heappush(self._heap, (entry[4], self._sequence, key))
-        if len(self._heap) > 4 * len(self._items) + 64:
-            self._heap = [(e[4], i, k) for i, (k, e) in enumerate(self._items.items())]
+        if len(self._heap) > 4 * len(self._items) + 64:  # mostly stale: only the current ones
+            self._heap = [(e[4], self._sequence + i, k) for i, (k, e) in enumerate(self._items.items(), 1)]
+            self._sequence += len(self._heap)
             heapq.heapify(self._heap)
 
     def _evict(self) -> None:
