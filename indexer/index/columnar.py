@@ -47,8 +47,8 @@ from .poststore import StoreSet, open_store
 LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 MISSING_DATE = np.iinfo(np.int64).max  # documents without a date sort last
 POSTINGS_BUDGET = 64 * 2**20  # bytes of whoosh-block postings kept (segments without a store)
-# bytes of postings, positions and term masks kept per index generation (the 29 bench
-# queries at 100,000 notices build about 650 MB of them; the server must fit in 600 MB)
+# bytes of postings and positions kept per index generation (the 29 bench queries at
+# 100,000 notices build about 230 MB of them per round; the server must fit in 600 MB)
 SNAPSHOT_BUDGET = 160 * 2**20
 _EMPTY = (np.zeros(0, np.int32), np.zeros(0, np.float32))
 # Whoosh's readers seek and read shared file objects: one thread at a time.
@@ -81,8 +81,8 @@ class ByteCache:
 
     def __init__(self, budget: int, clock=time.thread_time):
         self.budget, self.used = budget, 0
-        self._items: dict = {}  # key -> [value, bytes, build seconds, uses, priority]
-        self._heap: list = []  # (priority, sequence, key); stale when the entry's priority has changed
+        self._items: dict = {}  # key -> [value, bytes, build seconds, uses, priority, sequence]
+        self._heap: list = []  # (priority, sequence, key); stale unless the entry's sequence is still this one
         self._sequence = 0
         self._age = 0.0
         self._clock = clock
@@ -124,7 +124,7 @@ class ByteCache:
         size = nbytes(value)
         with self._lock:
             if key not in self._items:
-                entry = self._items[key] = [value, size, seconds, 1, 0.0]
+                entry = self._items[key] = [value, size, seconds, 1, 0.0, 0]
                 self._prioritise(key, entry)
                 self.used += size
             self._evict()
@@ -136,10 +136,10 @@ class ByteCache:
     def _prioritise(self, key, entry: list) -> None:
         entry[4] = self._age + entry[3] * entry[2] / max(entry[1], 1)
         self._sequence += 1
+        entry[5] = self._sequence
         heapq.heappush(self._heap, (entry[4], self._sequence, key))
         if len(self._heap) > 4 * len(self._items) + 64:  # mostly stale: only the current ones
-            self._heap = [(e[4], self._sequence + i, k) for i, (k, e) in enumerate(self._items.items(), 1)]
-            self._sequence += len(self._heap)
+            self._heap = [(e[4], e[5], k) for k, e in self._items.items()]
             heapq.heapify(self._heap)
 
     def _evict(self) -> None:
@@ -148,7 +148,7 @@ class ByteCache:
         while self.used > self.budget and self._heap:
             ranked = heapq.heappop(self._heap)
             entry = self._items.get(ranked[2])
-            if entry is None or entry[4] != ranked[0]:
+            if entry is None or entry[5] != ranked[1]:
                 continue  # stale: evicted already, or used since
             if ranked[2] in pinned:
                 spared.append(ranked)
