@@ -143,6 +143,8 @@ class ByteCache:
             heapq.heapify(self._heap)
 
     def _evict(self) -> None:
+        if self.used <= self.budget:
+            return
         pinned = set().union(*self._pins.values()) if self._pins else set()
         spared = []
         while self.used > self.budget and self._heap:
