@@ -189,6 +189,28 @@ def notice_id(sha256: str, position: int) -> str:
     return f"{sha256[:16]}-{position}"
 
 
+def notice_data(notice: Notice) -> str:
+    """A notice as the catalog keeps it (JSON)."""
+    return json.dumps(to_dict(notice), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class LinkEntry:
+    """What `Archive.link` catalogues of a recorded notice: its `copies.facts`, and the
+    rest of what copies are ranked and references resolved by. Built where the notice
+    is parsed (`of`), so the process that writes the catalog needs no notice objects."""
+    id: str
+    facts: copies.Facts
+    locality: str
+    warnings: int
+    references: tuple[tuple[str, str], ...]  # (number key, date or "") of each document cited
+
+    @classmethod
+    def of(cls, nid: str, notice: Notice, facts: copies.Facts) -> "LinkEntry":
+        return cls(nid, facts, notice.locality, len(notice.warnings),
+                   tuple((number_key(r.number), r.date.isoformat() if r.date else "") for r in notice.references))
+
+
 @dataclass(frozen=True)
 class StoredNotice:
     id: str
@@ -293,10 +315,10 @@ class Archive:
     def has_file(self, sha256: str) -> bool:
         return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def record_files(self, files: Iterable[tuple[str, str, int, str, str, list[str], list[Notice]]]
+    def record_files(self, files: Iterable[tuple[str, str, int, str, str, list[str], list[str]]]
                      ) -> tuple[list[str], set[str]]:
-        """Catalog parsed files (path, sha256, size, format, encoding, warnings,
-        notices), in one transaction, each with status `archived` until its notices are
+        """Catalog parsed files (path, sha256, size, format, encoding, warnings, their
+        notices as `notice_data`), in one transaction, each with status `archived` until its notices are
         indexed. Returns the ids of notices that belonged to a path's previous content
         and no longer exist (the caller removes them from the index), and the hashes of
         the files the catalog did not have before. Copies and references are
@@ -321,27 +343,26 @@ class Archive:
                     self._forget_notices(sha256)
                 self.db.executemany(
                     "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
-                    [(notice_id(sha256, i), sha256, i, json.dumps(to_dict(n), ensure_ascii=False))
-                     for i, n in enumerate(notices)])
+                    [(notice_id(sha256, i), sha256, i, data) for i, data in enumerate(notices)])
                 checkpoint("catalog")
         return stale, new
 
-    def link(self, recorded: list[tuple[str, Notice, copies.Facts]]) -> None:
+    def link(self, recorded: list[LinkEntry]) -> None:
         """Catalog what these recorded notices cite and what copies must agree on, and
         group each with its copies in other files: one transaction for a batch of files
-        (`recorded`: notice id, notice and its `copies.facts`, as the parsing workers
-        computed them). A notice already linked, or no longer archived, is skipped."""
+        (`recorded`, as the parsing workers made them). A notice already linked, or no
+        longer archived, is skipped."""
         started = time.perf_counter()
         with self._transaction():
-            current = self._unlinked_of([nid for nid, _, _ in recorded])
-            by_file: dict[str, list[tuple[str, Notice, copies.Facts]]] = {}
-            for nid, notice, facts in recorded:
-                if nid in current:
-                    current.discard(nid)
-                    by_file.setdefault(nid.rsplit("-", 1)[0], []).append((nid, notice, facts))
+            current = self._unlinked_of([entry.id for entry in recorded])
+            by_file: dict[str, list[LinkEntry]] = {}
+            for entry in recorded:
+                if entry.id in current:
+                    current.discard(entry.id)
+                    by_file.setdefault(entry.id.rsplit("-", 1)[0], []).append(entry)
             for entries in by_file.values():
                 self._add_facts(entries)
-            self._group_copies({nid: facts for entries in by_file.values() for nid, _, facts in entries})
+            self._group_copies({entry.id: entry.facts for entries in by_file.values() for entry in entries})
             checkpoint("link")
         self.link_seconds += time.perf_counter() - started
 
@@ -385,8 +406,8 @@ class Archive:
                 if not notice.references and (found := with_references(notice)).references:
                     notice = found
                     self.db.execute("UPDATE notices SET data = ? WHERE id = ?",
-                                    (json.dumps(to_dict(notice), ensure_ascii=False), nid))
-                recorded.append((nid, notice, copies.facts(notice)))
+                                    (notice_data(notice), nid))
+                recorded.append(LinkEntry.of(nid, notice, copies.facts(notice)))
         if recorded:
             self.link(recorded)
         return len(recorded)
@@ -420,9 +441,9 @@ class Archive:
         self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
         return ids
 
-    def _add_facts(self, entries: list[tuple[str, Notice, copies.Facts]]) -> None:
+    def _add_facts(self, entries: list[LinkEntry]) -> None:
         """The notice_facts, bands and references of some notices of one file."""
-        sha256 = self.db.execute("SELECT sha256 FROM notices WHERE id = ?", (entries[0][0],)).fetchone()[0]
+        sha256 = self.db.execute("SELECT sha256 FROM notices WHERE id = ?", (entries[0].id,)).fetchone()[0]
         fmt, encoding, file_warnings, ingested_at = self.db.execute(
             "SELECT format, encoding, warnings, ingested_at FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         tier = copies.source_tier(fmt or "", encoding or "")
@@ -430,14 +451,14 @@ class Archive:
         self.db.executemany(
             "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
             "signature, bands, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
-            [(nid, sha256, f.number_key, f.issue_date, f.meeting_date, f.issuer, notice.locality, f.signature,
-              copies.band_bytes(f.bands), tier, warned + len(notice.warnings), ingested_at) for nid, notice, f in entries])
+            [(e.id, sha256, e.facts.number_key, e.facts.issue_date, e.facts.meeting_date, e.facts.issuer, e.locality,
+              e.facts.signature, copies.band_bytes(e.facts.bands), tier, warned + e.warnings, ingested_at)
+             for e in entries])
         candidates = self._copy_candidates()
-        for nid, _, f in entries:
-            candidates.add(nid, f)
+        for e in entries:
+            candidates.add(e.id, e.facts)
         self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
-                            [(nid, number_key(r.number), r.date.isoformat() if r.date else "")
-                             for nid, notice, _ in entries for r in notice.references])
+                            [(e.id, key, date) for e in entries for key, date in e.references])
 
     _FACTS = "id, number_key, issue_date, meeting_date, issuer, signature"
     # Nothing two copies both state may differ: number and dates are compared here, in
@@ -586,12 +607,18 @@ class Archive:
         """Replace the parsed data of existing notices (re-tagging)."""
         with self.db:
             self.db.executemany("UPDATE notices SET data = ? WHERE id = ?",
-                                [(json.dumps(to_dict(n), ensure_ascii=False), nid) for nid, n in notices])
+                                [(notice_data(n), nid) for nid, n in notices])
 
     def mark_indexed(self, sha256s: list[str]) -> None:
         with self.db:
             self.db.executemany("UPDATE files SET status='indexed' WHERE sha256 = ? AND status = 'archived'",
                                 [(s,) for s in sha256s])
+
+    def copies_among(self, ids: list[str]) -> set[str]:
+        """Those of these notices that are another notice's copy (not shown)."""
+        return {r[0] for r in self.db.execute(
+            "SELECT id FROM notice_facts WHERE id IN (SELECT value FROM json_each(?)) AND copy_of IS NOT NULL",
+            (json.dumps(ids),))}
 
     def pending(self) -> list[str]:
         """Files archived but not (known to be) indexed: a run was killed in between."""

@@ -1,7 +1,8 @@
 """Bulk ingestion: files on disk → archive → index, idempotent and resumable.
 
-Workers read and parse (both cores with --jobs 2); the main process alone writes the
-archive and the index. A file is `archived` in the catalog before its notices are
+Workers read and parse (both cores with --jobs 2), and prepare what is written of each
+notice (its catalog JSON, link facts and index documents); the main process alone
+writes the archive and the index. A file is `archived` in the catalog before its notices are
 indexed and `indexed` after the index commit, so a run killed anywhere is finished by
 running it again: archived-but-unindexed files are indexed then, and index updates
 are keyed by notice id, so nothing is duplicated."""
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import copies, topics
-from .archive import Archive, notice_id, sha256_bytes
+from .archive import Archive, LinkEntry, notice_data, notice_id, sha256_bytes
 from .errors import IndexBusy, KetluanError, UnreadableFile, UnsupportedFile
 from .faults import checkpoint
-from .index import Index, for_rebuild
+from .index import Index, PackedNotice, for_rebuild, packed_documents
+from .model import Notice
 from .ocr import locate_pages
 from .parse import parse
 from .process import init_child
@@ -69,6 +71,32 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """A parsed notice as the main process uses it, made in the worker: the catalog's
+    JSON, what linking needs, its index documents (packed), and what the summary counts.
+    The main process never unpickles the notice's objects (0.15 ms a file, its largest
+    single cost), nor serialises it, nor builds its documents."""
+    data: str  # archive.notice_data
+    link: LinkEntry
+    documents: PackedNotice
+    items: int
+    warnings: tuple[str, ...]
+
+
+def _prepare(sha256: str, notices: tuple[Notice, ...]) -> tuple[tuple[_Prepared, ...], float]:
+    """Each notice prepared, and the CPU seconds its copies' facts took."""
+    prepared, seconds = [], 0.0
+    for position, notice in enumerate(notices):
+        nid = notice_id(sha256, position)
+        started = time.process_time()
+        facts = copies.facts(notice)
+        seconds += time.process_time() - started
+        prepared.append(_Prepared(notice_data(notice), LinkEntry.of(nid, notice, facts),
+                                  packed_documents(nid, sha256, notice), len(notice.items), notice.warnings))
+    return tuple(prepared), seconds
+
+
+@dataclass(frozen=True)
 class _Parsed:
     path: str
     sha256: str
@@ -77,10 +105,9 @@ class _Parsed:
     format: str = ""
     encoding: str = ""
     warnings: tuple[str, ...] = ()
-    notices: tuple = ()
+    notices: tuple[_Prepared, ...] = ()
     hocr: tuple[tuple[int, str], ...] = ()
-    facts: tuple = ()  # copies.facts of each notice (number key, dates, signature, bands), computed in the worker
-    signature_seconds: float = 0.0
+    signature_seconds: float = 0.0  # CPU of the copies' facts (number key, dates, signature, bands)
     error: str = ""
     unsupported: bool = False
 
@@ -143,10 +170,9 @@ def _read_and_parse(path: str, max_bytes: int, taxonomy_file: str) -> _Parsed:
         return _Parsed(path, sha, len(data), data, error=getattr(err, "reason", str(err)))
     except RecursionError:
         return _Parsed(path, sha, len(data), data, error="document nested too deeply")
-    started = time.process_time()
-    facts = tuple(copies.facts(n) for n in notices)
-    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, notices, result.hocr,
-                   facts, signature_seconds=time.process_time() - started)
+    prepared, signature_seconds = _prepare(sha, notices)
+    return _Parsed(path, sha, len(data), data, result.format, result.encoding, result.warnings, prepared, result.hocr,
+                   signature_seconds)
 
 
 class RunLock:
@@ -290,11 +316,11 @@ ARCHIVE_GROUP_BYTES = 32 * 2**20
 @dataclass
 class _Batch:
     """Files archived since the last index commit; `new`: those never archived before;
-    `recorded`: their notices and copies' facts, to be linked (Archive.link);
+    `recorded`: their notices as the workers prepared them, to be linked and indexed;
     `unwritten`: files parsed and counted, waiting to be archived as a group."""
     files: list[str] = field(default_factory=list)
     new: set[str] = field(default_factory=set)
-    recorded: list = field(default_factory=list)
+    recorded: list[_Prepared] = field(default_factory=list)
     unwritten: list[_Parsed] = field(default_factory=list)
 
     def unwritten_full(self) -> bool:
@@ -331,7 +357,7 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
     summary.new += 1
     summary.bytes += parsed.size
     summary.notices += len(parsed.notices)
-    summary.items += sum(len(n.items) for n in parsed.notices)
+    summary.items += sum(n.items for n in parsed.notices)
     warnings = list(parsed.warnings) + sorted({w for n in parsed.notices for w in n.warnings})
     if warnings:
         summary.warned += 1
@@ -346,27 +372,33 @@ def _archive(archive: Archive, batch: _Batch, stale: list[str]) -> None:
         return
     archive.store_originals((p.data, p.sha256, p.hocr) for p in group)
     found_stale, new = archive.record_files(
-        (p.path, p.sha256, p.size, p.format, p.encoding, list(p.warnings), list(p.notices)) for p in group)
+        (p.path, p.sha256, p.size, p.format, p.encoding, list(p.warnings), [n.data for n in p.notices])
+        for p in group)
     stale.extend(found_stale)
     batch.new |= new
     for parsed in group:
-        batch.recorded.extend((notice_id(parsed.sha256, i), notice, facts)
-                              for i, (notice, facts) in enumerate(zip(parsed.notices, parsed.facts)))
+        batch.recorded.extend(parsed.notices)
         batch.files.append(parsed.sha256)
     batch.unwritten = []
 
 
 def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str], jobs: int = 1) -> None:
-    archive.link(batch.recorded)
+    archive.link([n.link for n in batch.recorded])
     # with the files whose notices became, or stopped being, the copy shown (their
-    # status went back to `archived` when another file's copy arrived or left)
+    # status went back to `archived` when another file's copy arrived or left): those
+    # are read from the catalog, this batch's notices come packed from the workers
     files = list(dict.fromkeys([*batch.files, *archive.pending()]))
     if not files and not stale:
         return
+    packed = list({n.documents.id: n.documents for n in batch.recorded}.values())  # a file twice in a batch: once
+    packed_files = {p.sha256 for p in packed}
+    others = [sha256 for sha256 in files if sha256 not in packed_files]
     with index.writer(procs=jobs if len(files) >= 50 else 1) as writer:
         writer.delete_notices(stale)
-        known = {nid: notice for nid, notice, _ in batch.recorded}
-        writer.add_notices(archive.notices_of(files, known), new_files=frozenset(batch.new))
+        new_files = frozenset(batch.new)
+        writer.add_packed(packed, archive.copies_among([p.id for p in packed]), new_files)
+        if others:
+            writer.add_notices(archive.notices_of(others), new_files=new_files)
         checkpoint("index-add")
     checkpoint("indexed")
     archive.mark_indexed(files)

@@ -1,4 +1,5 @@
 """The fast segment writer writes what whoosh's own writer writes."""
+import pickle
 import sys
 
 import pytest
@@ -210,6 +211,35 @@ def test_several_processes_index_every_document(tmp_path, corpus_documents, plai
     else:
         assert len(segments) > 2 and max(s.doc_count() for s in segments) <= max_docs
     assert sum(s.doc_count() for s in segments) == len(corpus_documents)
+    assert by_id(fast.ix) == plain_by_id
+
+
+def add_packed_and_grouped(writer, docs) -> None:
+    """Every other notice's documents packed by a worker (`packed_documents`), the rest
+    added as groups: a sub-writer's job file then holds both kinds."""
+    groups = []
+    for doc in docs:
+        if doc["kind"] == "notice" or not groups:
+            groups.append([])
+        groups[-1].append(doc)
+    for n, group in enumerate(groups):
+        if n % 2:
+            with writer.group():
+                for member in group:
+                    writer.add_document(**member)
+        else:
+            writer.add_packed(pickle.dumps(group, pickle.HIGHEST_PROTOCOL), len(group))
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_packed_notices_index_as_their_documents(tmp_path, corpus_documents, plain_by_id, procs):
+    fast = Index(tmp_path / "fast")
+    writer = (FastMpWriter(fast.ix, procs=2, multisegment=True, batchsize=50, **FAST) if procs > 1
+              else FastSegmentWriter(fast.ix, **FAST))
+    add_packed_and_grouped(writer, corpus_documents)
+    writer.commit(merge=False)
+    assert len(fast.ix._segments()) == procs
+    assert sum(s.doc_count() for s in fast.ix._segments()) == len(corpus_documents)
     assert by_id(fast.ix) == plain_by_id
 
 

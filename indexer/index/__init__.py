@@ -14,10 +14,12 @@ back as arrays for searching."""
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -33,6 +35,7 @@ from whoosh.writing import CLEAR, SegmentWriter
 from ..archive import StoredNotice
 from ..errors import IndexBusy, KetluanError
 from ..faults import checkpoint
+from ..model import Notice
 from ..normalize import FOLD_TABLE, fold
 from ..references import number_key, number_parts
 from .columnar import WHOOSH_LOCK, ByteCache, POSTINGS_BUDGET, Snapshot
@@ -151,14 +154,34 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
     its own (text, section heading, addressees, deadline, topics); the notice's header,
     number, issuer, level, type, citations and date are read from the notice's document
     (`INHERITED_FIELDS`, `INHERITED_COLUMNS`)."""
-    notice = stored.notice
+    return notice_documents(stored.id, stored.notice)
+
+
+@dataclass(frozen=True)
+class PackedNotice:
+    """A notice's documents pickled as one list, as an ingest worker prepares them: the
+    main process hands them to a writer (`IndexWriter.add_packed`) without unpickling
+    them, and never holds the notice's objects (unpickling those was its largest
+    single cost)."""
+    id: str
+    sha256: str
+    documents: bytes
+    count: int  # how many documents
+
+
+def packed_documents(nid: str, sha256: str, notice: Notice) -> PackedNotice:
+    docs = list(notice_documents(nid, notice))
+    return PackedNotice(nid, sha256, pickle.dumps(docs, pickle.HIGHEST_PROTOCOL), len(docs))
+
+
+def notice_documents(nid: str, notice: Notice) -> Iterator[dict]:
     date = notice.date
     when = dt.datetime(date.year, date.month, date.day) if date else None
     topics = ",".join(notice.topics)
     texts = [item.full_text for item in notice.items]
     own = own_text(notice.body, notice.items, texts)
     presiding = notice.presiding.name if notice.presiding and notice.presiding.name else None
-    yield _present(id=stored.id, kind="notice", notice_id=stored.id, exact=own, folded=own, header=_header(notice),
+    yield _present(id=nid, kind="notice", notice_id=nid, exact=own, folded=own, header=_header(notice),
                    spelling=notice.title + "\n" + notice.body, number=number_keys(notice.number),
                    issuer=notice.issuer_canonical or notice.issuer, level=notice.body_level, doc_type=notice.doc_type,
                    topics=topics, year=date.year if date else None, date=when,
@@ -166,7 +189,7 @@ def documents(stored: StoredNotice) -> Iterator[dict]:
                    addressees=_keywords(a for i in notice.items for a in i.addressees),
                    presiding=presiding and presiding.replace(",", ";"))
     for item, text in zip(notice.items, texts):
-        yield _item_document(stored.id, item, text, topics)
+        yield _item_document(nid, item, text, topics)
 
 
 def _item_document(notice_id: str, item, text: str, notice_topics: str) -> dict:
@@ -549,6 +572,16 @@ class IndexWriter:
                     self._w.add_document(**doc)
                     count += 1
         return count
+
+    def add_packed(self, notices: Iterable[PackedNotice], copies: set[str] = frozenset(),
+                   new_files: frozenset[str] = frozenset()) -> None:
+        """`add_notices` for notices an ingest worker packed; `copies`: the ids of those
+        that are another notice's copy (not indexed)."""
+        for packed in notices:
+            if packed.sha256 not in new_files:
+                self._w.delete_by_term("notice_id", packed.id)
+            if packed.id not in copies:
+                self._w.add_packed(packed.documents, packed.count)
 
     def delete_notices(self, ids: Iterable[str]) -> None:
         for nid in ids:

@@ -21,6 +21,7 @@ The postings, term statistics, field lengths, stored fields and columns are the 
 as whoosh's (a test compares two indexes built both ways)."""
 from __future__ import annotations
 
+import io
 import os
 import pickle
 import queue
@@ -558,6 +559,11 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         self.docnum += 1
         pool.spill_if_full()
 
+    def add_packed(self, packed: bytes, count: int = 0) -> None:
+        """A group of documents pickled as one list (`index.packed_documents`)."""
+        for fields in loads(packed):
+            self.add_document(**fields)
+
     def _write_lengths(self) -> None:
         self.lengths.write(self.perdocwriter)
 
@@ -785,28 +791,43 @@ class FastMpWriter(_TermPoolWriting, MpWriter):
         self.subargs = dict(self.subargs, analyzers=analyzers, limit_postings=limit_postings,
                             max_segment_docs=max_segment_docs, group_start=group_start, counted=counted,
                             unstored=unstored)
+        self.packed: list[bytes] = []  # groups of documents pickled as lists, to send as they are
+        self.packed_count = 0  # the documents in them
 
     def end_group(self):
         """MpWriter sends its buffer to a sub-writer only between groups; with every
         document in a group, that is when a group ends."""
         super().end_group()
-        if not self._grouping and len(self.docbuffer) >= self.batchsize:
+        if not self._grouping and len(self.docbuffer) + self.packed_count >= self.batchsize:
+            self._enqueue()
+
+    def add_packed(self, packed: bytes, count: int) -> None:
+        """A group of `count` documents pickled as one list (`index.packed_documents`):
+        written to a sub-writer's job file as it is."""
+        self.packed.append(packed)
+        self.packed_count += count
+        self._added_sub = True  # commit then collects the sub-writers' segments
+        if not self._grouping and len(self.docbuffer) + self.packed_count >= self.batchsize:
             self._enqueue()
 
     def _enqueue(self):
-        """MpWriter._enqueue, with the buffer pickled as one list: one call, and each
-        field's name written once (whoosh pickles each document on its own)."""
+        """MpWriter._enqueue, with a job file of pickled lists of documents' fields: the
+        buffer as one list (one call, and each field's name written once; whoosh pickles
+        each document on its own), then the packed groups."""
         filename = "%s.doclist" % random_name()
         with self.temp_storage().create_file(filename).raw_file() as f:
-            pickle.dump(self.docbuffer, f, pickle.HIGHEST_PROTOCOL)
+            if self.docbuffer:
+                pickle.dump([fields for _, fields in self.docbuffer], f, pickle.HIGHEST_PROTOCOL)
+            f.writelines(self.packed)
         if len(self.tasks) < self.procs:
             self._new_task()
-        self.jobqueue.put((filename, len(self.docbuffer)))
+        self.jobqueue.put((filename, len(self.docbuffer) + self.packed_count))
         self.docbuffer = []
+        self.packed, self.packed_count = [], 0
 
     def _commit(self, mergetype, optimize, merge):
         """MpWriter's multisegment commit, with each sub-writer sending a list of segments."""
-        if self.docbuffer:
+        if self.docbuffer or self.packed:
             self._enqueue()
         for _ in self.tasks:
             self.jobqueue.put(None)
@@ -850,12 +871,15 @@ class _SubWriter(SubWriterTask):
             os._exit(1)
 
     def _process_file(self, filename, doc_count):
-        """A job file of FastMpWriter._enqueue: the documents as one pickled list."""
+        """A job file of FastMpWriter._enqueue: lists of documents' fields, pickled one
+        after another."""
         tempstorage = self.writer.temp_storage()
         with tempstorage.open_file(filename).raw_file() as f:
-            documents = pickle.load(f)
-        for _, fields in documents:
-            self.writer.add_document(**fields)
+            data = f.read()
+        with io.BytesIO(data) as f:
+            while f.tell() < len(data):
+                for fields in pickle.load(f):
+                    self.writer.add_document(**fields)
         tempstorage.delete_file(filename)
 
     def _write(self):
