@@ -18,7 +18,7 @@ from typing import Iterable
 
 from . import copies
 from .faults import checkpoint
-from .model import Notice, Reference, notice_from_dict, to_dict
+from .model import Notice, Reference, notice_from_dict, to_json
 from .references import number_key, with_references
 
 SCHEMA = """
@@ -191,7 +191,7 @@ def notice_id(sha256: str, position: int) -> str:
 
 def notice_data(notice: Notice) -> str:
     """A notice as the catalog keeps it (JSON)."""
-    return json.dumps(to_dict(notice), ensure_ascii=False)
+    return to_json(notice)
 
 
 @dataclass(frozen=True)
