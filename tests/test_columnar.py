@@ -318,6 +318,35 @@ def test_spelling_terms_are_words_and_adjacent_pairs(text, words, pairs):
                                    [(fold(p).lower(), p) for p in pairs])
 
 
+SPELLING_TEXTS = [
+    "Giải phóng mặt bằng", "năm 2024 tỉnh; Đảng ủy.", "a-b c_d\ne (f) “g” h", "lặp lặp lặp", "", "  \n\n ",
+    "2024", "x\x00y z", "tab\tsep x\u00a0y\r\nz", "Ho\u0300a thuy\u0309 HOÀ hoà", "a.b,c;d:e!f?g(h)i[j]k\"l m",
+    "İstanbul ǅemal ß ﬁ", "một\n\nhai ba... bốn", "ab12cd ef", "GIẢI PHÓNG mặt bằng Giải phóng",
+]
+
+
+def test_a_writers_spelling_counts_are_notices_per_form():
+    """SpellingCounts (numbers per notice, strings per segment) counts what a Counter of
+    each notice's `spelling_forms` would, merged segments' counts included."""
+    from collections import Counter
+
+    from indexer.index import SpellingCounts, spelling_forms
+    texts = SPELLING_TEXTS + [" ".join(SPELLING_TEXTS), "\n".join(reversed(SPELLING_TEXTS))]
+    texts += [CORPUS_TEXT[n:n + 3000] for n in range(0, len(CORPUS_TEXT), 2500)]
+    expected, counts = Counter(), SpellingCounts()
+    for text in texts:
+        expected.update(spelling_forms(text))
+        counts.add(text)
+    merged = {"Giải phóng": 3, "xyz": 2}
+    expected.update(merged)
+    counts.update(merged)
+    assert dict(counts.items()) == dict(expected) and len(expected) > 1000
+
+
+CORPUS_TEXT = "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                        for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.suffix in (".txt", ".md", ".html"))
+
+
 class _Builds:
     """A fake clock for ByteCache and builders that take a given time."""
 

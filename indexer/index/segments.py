@@ -378,9 +378,11 @@ class _TermPoolWriting:
     term, and each segment's compact posting store (`poststore.py`) beside it.
 
     `counted`: fields outside the schema whose values are only counted per segment
-    (field → (function giving a document's value's forms, function giving a form's
-    key)): the store keeps, per key, how many documents hold each form (the "did you
-    mean" statistics). A form's key is found once per segment, when it is written.
+    (field → (a factory of a counter, function giving a form's key)): the store keeps,
+    per key, how many documents hold each form (the "did you mean" statistics). A
+    counter `add`s a document's value, `update`s with a merged segment's counts
+    (form → documents) and gives every form's count (`items`). A form's key is found
+    once per segment, when it is written.
     `unstored`: schema fields left out of the store (nothing searches their postings
     through it)."""
 
@@ -396,10 +398,7 @@ class _TermPoolWriting:
         self._reset_counts()
 
     def _reset_counts(self) -> None:
-        self.counts: dict[str, Counter] = {name: Counter() for name in self.counted}
-
-    def _count(self, fieldname: str, forms) -> None:
-        self.counts[fieldname].update(forms)  # counted in C
+        self.counts = {name: counter() for name, (counter, _) in self.counted.items()}
 
     def _write_lengths(self) -> None:
         """Lengths gathered in memory, written to the per-document columns (none here)."""
@@ -537,7 +536,7 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
                 if value is None or fieldname.startswith("_"):
                     continue
                 if fieldname in self.counted:
-                    self._count(fieldname, self.counted[fieldname][0](value))
+                    self.counts[fieldname].add(value)
                     continue
                 field = schema[fieldname]
                 if field.indexed:
