@@ -624,11 +624,8 @@ class Archive:
         """Files archived but not (known to be) indexed: a run was killed in between."""
         return [r[0] for r in self.db.execute("SELECT sha256 FROM files WHERE status = 'archived'")]
 
-    def notices_of(self, sha256s: list[str] | None = None, known: dict[str, Notice] | None = None):
-        """StoredNotice for the given files (all indexed/archived files when None).
-        `known`: notices by id as they were just catalogued (the same objects decoding
-        gives back): those are not decoded again."""
-        known = known or {}
+    def notices_of(self, sha256s: list[str] | None = None):
+        """StoredNotice for the given files (all indexed/archived files when None)."""
         query = (f"SELECT {_NOTICE_COLUMNS} FROM notices n JOIN files f USING(sha256) "
                  "WHERE f.status IN ('archived', 'indexed')")
         params: tuple = ()
@@ -636,7 +633,7 @@ class Archive:
             query += f" AND n.sha256 IN ({','.join('?' * len(sha256s))})"
             params = tuple(sha256s)
         for row in self.db.execute(query + " ORDER BY n.sha256, n.position", params):
-            yield _stored(row, known.get(row[0]))
+            yield _stored(row)
 
     def get_notice(self, nid: str) -> StoredNotice | None:
         row = self.db.execute(f"SELECT {_NOTICE_COLUMNS} FROM notices n WHERE n.id = ?", (nid,)).fetchone()
@@ -709,9 +706,9 @@ _NOTICE_COLUMNS = (
     "(SELECT copy_of FROM notice_facts c WHERE c.id = n.id)")
 
 
-def _stored(row, notice: Notice | None = None) -> StoredNotice:
-    return StoredNotice(row[0], row[1], row[2], notice or notice_from_dict(json.loads(row[3])), row[4] or "",
-                        row[5] or "", row[6])
+def _stored(row) -> StoredNotice:
+    return StoredNotice(row[0], row[1], row[2], notice_from_dict(json.loads(row[3])), row[4] or "", row[5] or "",
+                        row[6])
 
 
 def _facts(row) -> copies.Facts:

@@ -212,19 +212,30 @@ def test_cli_ocr_timeout_and_scans_needing_ocr(tmp_path):
 
 
 def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_path):
-    """A batch goes to the index with its notices as parsed (not decoded again): they
-    must be what the catalog gives back, and `known` is used for those ids only."""
-    import dataclasses
+    """A batch goes to the index as the workers packed it from the notices as parsed
+    (not decoded again): each packed notice's JSON and documents must be what the
+    catalog gives back, or an index run and a reindex would differ."""
+    import pickle
+
+    from indexer import topics
+    from indexer.index import documents
+    from indexer.ingest import _read_and_parse
+    from indexer.read import DEFAULT_MAX_BYTES
     root = tmp_path / "data"
-    ingest([copy_corpus(tmp_path)], root)
+    ingest([CORPUS], root)
+    taxonomy = str(topics.taxonomy_path(None, root))
     with Archive(root) as archive:
-        decoded = list(archive.notices_of())
-        first = decoded[0]
-        marked = dataclasses.replace(first.notice, title="(in memory)")
-        mixed = list(archive.notices_of(None, {first.id: marked}))
-    assert len(decoded) >= 4
-    assert mixed[0] == dataclasses.replace(first, notice=marked)
-    assert mixed[1:] == decoded[1:]
+        stored = {s.id: s for s in archive.notices_of()}
+        catalogued = dict(archive.db.execute("SELECT id, data FROM notices"))
+    checked = 0
+    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
+        for prepared in _read_and_parse(str(path), DEFAULT_MAX_BYTES, taxonomy).notices:
+            nid = prepared.documents.id
+            assert prepared.data == catalogued[nid]
+            packed = pickle.loads(prepared.documents.documents)
+            assert packed == list(documents(stored[nid])) and prepared.documents.count == len(packed)
+            checked += 1
+    assert checked >= CORPUS_NOTICES
 
 
 def test_originals_are_written_as_a_group_whole_or_not_at_all(tmp_path, monkeypatch):

@@ -308,7 +308,8 @@ def _without_words(text: str, words: list[str]) -> str:
 
 
 _SPELL_WORD = re.compile(r"[^\W\d_]+")
-_SPELL_BREAK_RUN = re.compile(r"[\n.,;:!?()\[\]\"“”]+")  # no pair of words spans these
+_SPELL_BREAKS = frozenset("\n.,;:!?()[]\"“”")  # no pair of words spans these
+_SPELL_BREAK_RUN = re.compile("[" + re.escape("".join(sorted(_SPELL_BREAKS))) + "]+")
 
 
 def spelling_terms(text: str) -> list[tuple[str, str]]:
@@ -347,7 +348,7 @@ class SpellingCounts:
     not once per notice (a Counter of each notice's forms cost a sixth of a writer's
     time)."""
 
-    _PIECES = re.compile(r"[^\W\d_]+|[\n.,;:!?()\[\]\"“”]+")  # a word, or a break (`_SPELL_BREAK_RUN`)
+    _PIECES = re.compile(f"{_SPELL_WORD.pattern}|{_SPELL_BREAK_RUN.pattern}")  # a word, or a run of breaks
 
     def __init__(self):
         self._numbers: dict[str, int] = {}  # a word as written → its number, from 1 (0: a break)
@@ -391,7 +392,6 @@ class SpellingCounts:
         return counts.items()
 
 
-_SPELL_BREAKS = frozenset("\n.,;:!?()[]\"“”")
 _LOW = 2**32 - 1
 
 # Kept in each segment's posting store only, as counts (see poststore.py). A notice's

@@ -29,7 +29,6 @@ import re
 import sys
 import zlib
 from array import array
-from collections import Counter
 from dataclasses import dataclass
 from pickle import dumps, loads
 
@@ -559,7 +558,8 @@ class FastSegmentWriter(_TermPoolWriting, SegmentWriter):
         pool.spill_if_full()
 
     def add_packed(self, packed: bytes, count: int = 0) -> None:
-        """A group of documents pickled as one list (`index.packed_documents`)."""
+        """A group of documents pickled as one list (`index.packed_documents`);
+        `count`, their number, is for FastMpWriter's job sizes."""
         for fields in loads(packed):
             self.add_document(**fields)
 
