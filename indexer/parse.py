@@ -125,6 +125,13 @@ class _Block:
         (self.subs[-1] if self.subs else self.text).append(line)
 
 
+# hot paths (run for every line or item): compiled once, not looked up in re's cache each call
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_PHRASE_END = re.compile(r"[.;:(]")
+_COMMA = re.compile(r",\s*")
+_AND = re.compile(r"\s+và\s+")
+
+
 def _first_cell(line: str) -> str:
     return line.split("\t", 1)[0]
 
@@ -149,7 +156,7 @@ def is_stamp(line: str) -> bool:
 def _is_motto_part(folded: str) -> bool:
     """A line of the national motto or the Party's name, whole or broken across lines
     (`CỘNG` / `HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM`)."""
-    words = re.findall(r"[a-z0-9]+", folded)
+    words = _ASCII_WORD.findall(folded)
     if not words:
         return False
     return any(any(motto[i:i + len(words)] == words for i in range(len(motto) - len(words) + 1))
@@ -729,7 +736,7 @@ def _phrase_until_verb(text: str, start: int) -> str:
     while verb and _NOT_A_VERB_AFTER.search(text, max(0, verb.start() - 8), verb.start()):
         verb = _VERB_RE.search(text, verb.end())
     end = verb.start() if verb else len(text)
-    punct = re.compile(r"[.;:(]").search(text, start, end)
+    punct = _PHRASE_END.search(text, start, end)
     if not verb and not punct:
         return ""
     return text[start:punct.start() if punct else end].strip(" ,")
@@ -740,8 +747,8 @@ def _split_bodies(phrase: str) -> list[str]:
     names of bodies (`Mỗi ngành, mỗi xã, phường`) stays one, and `và` splits only
     between names (`Sở Tài nguyên và Môi trường` is one)."""
     parts = []
-    for part in (p.strip() for p in re.split(r",\s*", phrase) if p.strip()):
-        pieces = [x.strip() for x in re.split(r"\s+và\s+", part) if x.strip()]
+    for part in (p.strip() for p in _COMMA.split(phrase) if p.strip()):
+        pieces = [x.strip() for x in _AND.split(part) if x.strip()]
         parts.extend(pieces if len(pieces) > 1 and all(map(_names_a_body, pieces)) else [part])
     return parts if len(parts) > 1 and all(map(_names_a_body, parts)) else [phrase]
 
