@@ -1,5 +1,6 @@
 import datetime as dt
 
+import numpy as np
 import pytest
 
 from conftest import CORPUS_DISTINCT, ROOT
@@ -188,6 +189,35 @@ def abbreviated_index(tmp_path_factory):
     return Index(root / "index")
 
 
+@pytest.fixture(scope="module")
+def partly_dated_index(tmp_path_factory):
+    """Two dated notices and two without a date (a cut-off scan, a copied extract)."""
+    from indexer.index import Index
+    from indexer.ingest import ingest
+    folder = tmp_path_factory.mktemp("dated")
+    item = "1. Giao Ủy ban nhân dân huyện hoàn thành giải phóng mặt bằng {}.\n"
+    for name, date, project in (
+            ("undated-1", "", "dự án đường vành đai phía bắc và khu tái định cư thôn Đông"),
+            ("dated-2023", "ngày 3 tháng 4 năm 2023", "cụm công nghiệp Lộc Sơn mở rộng giai đoạn hai"),
+            ("undated-2", "", "trường trung học cơ sở xã Lộc Châu cùng nhà văn hóa"),
+            ("dated-2024", "ngày 9 tháng 5 năm 2024", "hồ chứa nước Đạ Lây và kênh tưới tiêu nội đồng")):
+        header = f"HUYỆN ỦY BẢO LỘC\nSố 12-TB/HU\nBảo Lộc, {date}\n" if date else ""
+        (folder / f"{name}.txt").write_text(header + f"THÔNG BÁO KẾT LUẬN\ncủa Ban Thường vụ Huyện ủy ({name})\n"
+                                            + item.format(project), encoding="utf-8")
+    root = tmp_path_factory.mktemp("dated-data")
+    ingest([folder], root)
+    return Index(root / "index")
+
+
+@pytest.mark.parametrize("q", ["", "giai phong mat bang"])
+@pytest.mark.parametrize("kind", ["notice", "item"])
+@pytest.mark.parametrize("sort, dates", [("newest", ["2024-05-09", "2023-04-03", None, None]),
+                                         ("oldest", ["2023-04-03", "2024-05-09", None, None])])
+def test_date_sorts_put_undated_notices_last(partly_dated_index, q, kind, sort, dates):
+    result = search(partly_dated_index, SearchRequest(q=q, kind=kind, sort=sort))
+    assert [h.date.isoformat() if h.date else None for h in result.hits] == dates
+
+
 @pytest.mark.parametrize("q, sources", [
     ("UBND", {"a.txt", "b.txt"}),                    # the abbreviation finds the full form too
     ("ủy ban nhân dân", {"a.txt", "b.txt"}),         # and the full form finds the abbreviation
@@ -252,3 +282,23 @@ def test_word_segmentation_loads_pyvi_without_scikit_learn():
     out = subprocess.run([_sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(ROOT)).stdout.splitlines()
     assert out == ["[['giải', 'phóng'], ['mặt', 'bằng']]", "[]"]
+
+
+@pytest.mark.parametrize("scores, k", [
+    ([3, 1, 2, 2, 2, 2, 0, 2], 3),           # ties straddle the k-th place
+    ([1] * 50, 10),                          # everything ties: the first k documents
+    ([5, 4, 3, 2, 1], 5),                    # no cut
+    ([0.5, 0.5, 0.25, 0.75, 0.5, 0.75], 1),
+    ([2, 2, 1, 2, 1, 1, 2, 1, 2], 4),
+    *[(list(np.random.default_rng(seed).integers(0, levels, n)), k)  # large ties (argpartition keeps any of them)
+      for seed, (n, levels, k) in enumerate([(1000, 3, 100), (5000, 2, 200), (300, 4, 50)])],
+])
+def test_top_k_is_the_head_of_the_full_sort(scores, k):
+    from indexer.search import score
+    every = np.array(scores, np.float32)
+    candidates = np.arange(len(every))
+    full = sorted(range(len(every)), key=lambda d: (-every[d], d))[:k]
+    assert score.top(candidates, every, k).tolist() == full
+    # a subset of the documents (every other one), as a match gives them
+    some = candidates[::2]
+    assert score.top(some, every, k).tolist() == sorted(some.tolist(), key=lambda d: (-every[d], d))[:k]

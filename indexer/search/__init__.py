@@ -228,9 +228,9 @@ def _sorted(snap, candidates: np.ndarray, request: SearchRequest) -> np.ndarray:
     column = snap.column("deadline" if request.sort == "deadline" else "date")[candidates]
     if request.sort == "newest":
         from ..index.columnar import MISSING_DATE
-        keys = np.where(column == MISSING_DATE, np.iinfo(np.int64).min, column)
-        return candidates[np.lexsort((candidates, -keys))]
-    return candidates[np.lexsort((candidates, column))]
+        undated = column == MISSING_DATE  # last (as a key, negating MISSING_DATE's stand-in would wrap around)
+        return candidates[np.lexsort((candidates, -np.where(undated, 0, column), undated))]
+    return candidates[np.lexsort((candidates, column))]  # MISSING_DATE is the largest key: undated last
 
 
 def _browse(index, snap, allowed, request: SearchRequest, terms, parsed) -> SearchResult:

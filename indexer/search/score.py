@@ -167,12 +167,18 @@ def combine_with_items(snap, score: np.ndarray, item_ok: np.ndarray) -> np.ndarr
 
 
 def top(candidates: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """The k best candidates (document numbers), best first; ties by document order."""
+    """The k best candidates (document numbers, in ascending order), best first; ties
+    by document order: the first k of sorting them all. Of the candidates tied with
+    the k-th, the first in document order are kept (`argpartition` would keep any of
+    them, and a page reaching into a large tie could differ from the full sort's)."""
+    scores = score[candidates]
     if len(candidates) > k:
-        part = np.argpartition(-score[candidates], k - 1)[:k]
-        candidates = candidates[part]
-    order = np.lexsort((candidates, -score[candidates]))
-    return candidates[order]
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        above = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[:k - len(above)]
+        keep = np.concatenate([above, tied])
+        candidates, scores = candidates[keep], scores[keep]
+    return candidates[np.lexsort((candidates, -scores))]
 
 
 def adjacency_boosts(snap, parsed: ParsedQuery, docnums: np.ndarray) -> np.ndarray:
