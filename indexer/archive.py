@@ -632,7 +632,9 @@ class Archive:
         if sha256s is not None:
             query += f" AND n.sha256 IN ({','.join('?' * len(sha256s))})"
             params = tuple(sha256s)
-        for row in self.db.execute(query + " ORDER BY n.sha256, n.position", params):
+        # in the order they were archived: a rebuilt index keeps the order ingest gave its
+        # documents, and with it the order of equal scores
+        for row in self.db.execute(query + " ORDER BY n.rowid", params):
             yield _stored(row)
 
     def get_notice(self, nid: str) -> StoredNotice | None:

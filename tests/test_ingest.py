@@ -125,6 +125,21 @@ def test_reindex_gives_the_same_results(tmp_path):
     assert before == after and before
 
 
+def test_reindex_keeps_the_document_order_ingest_gave(tmp_path):
+    """Equal scores rank in document order: a rebuild from the catalog writes the
+    notices in the order they were archived, as ingest did, so ties keep their order."""
+    root = tmp_path / "data"
+    ingest([CORPUS], root)
+
+    def notice_order():
+        snap = Index(root / "index").snapshot()
+        return [snap.stored(d)["id"] for d in range(snap.n) if snap.is_notice[d]]
+
+    before = notice_order()
+    reindex(root)
+    assert notice_order() == before and len(before) == CORPUS_DISTINCT
+
+
 def test_a_rebuild_looks_nothing_up_in_the_index_it_replaces(tmp_path, monkeypatch):
     """A delete per notice made the writer hold the old index (3 GB at 100k)."""
     from whoosh.writing import SegmentWriter
