@@ -449,13 +449,20 @@ class Snapshot:
 
     def _live_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         i, w = self._every_posting(fieldname, text)
-        if self.deletions:
-            keep = self.live[i]
-            if not keep.all():  # (most words' postings hold no deleted document)
-                i, w = i[keep], w[keep]
+        keep = self._live_among(i)
+        if keep is not None:
+            i, w = i[keep], w[keep]
         if fieldname in self.aggregated:
             return self._with_items(i, w)
         return self._to_items(i, w) if fieldname in self.inherited else (i, w)
+
+    def _live_among(self, docnums: np.ndarray) -> np.ndarray | None:
+        """Which of these documents are live, or None when all are (most words'
+        postings hold no deleted document)."""
+        if not self.deletions:
+            return None
+        keep = self.live[docnums]
+        return None if keep.all() else keep
 
     def _every_posting(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """A term's postings in every segment, deleted documents included."""
@@ -615,10 +622,8 @@ class Snapshot:
                     if len(docs):
                         parts.append(((docs.astype(np.int64) + offset) << 32) | positions.astype(np.int64))
                 keys = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-            if not self.deletions:
-                return keys
-            live = self.live[keys >> 32]
-            return keys if live.all() else keys[live]
+            keep = self._live_among(keys >> 32)
+            return keys if keep is None else keys[keep]
         return self.cached(("positions", fieldname, text), build)
 
     def text_units(self, docnums: np.ndarray) -> np.ndarray:
