@@ -290,6 +290,7 @@ def test_word_segmentation_loads_pyvi_without_scikit_learn():
     ([5, 4, 3, 2, 1], 5),                    # no cut
     ([0.5, 0.5, 0.25, 0.75, 0.5, 0.75], 1),
     ([2, 2, 1, 2, 1, 1, 2, 1, 2], 4),
+    ([1, float("nan"), 2, float("nan"), 1], 3),  # a NaN score (none is expected) ranks last, not lost
     *[(list(np.random.default_rng(seed).integers(0, levels, n)), k)  # large ties (argpartition keeps any of them)
       for seed, (n, levels, k) in enumerate([(1000, 3, 100), (5000, 2, 200), (300, 4, 50)])],
 ])
@@ -297,8 +298,9 @@ def test_top_k_is_the_head_of_the_full_sort(scores, k):
     from indexer.search import score
     every = np.array(scores, np.float32)
     candidates = np.arange(len(every))
-    full = sorted(range(len(every)), key=lambda d: (-every[d], d))[:k]
+    rank = np.where(np.isnan(every), -np.inf, every)
+    full = sorted(range(len(every)), key=lambda d: (-rank[d], d))[:k]
     assert score.top(candidates, every, k).tolist() == full
     # a subset of the documents (every other one), as a match gives them
     some = candidates[::2]
-    assert score.top(some, every, k).tolist() == sorted(some.tolist(), key=lambda d: (-every[d], d))[:k]
+    assert score.top(some, every, k).tolist() == sorted(some.tolist(), key=lambda d: (-rank[d], d))[:k]

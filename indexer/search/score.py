@@ -172,6 +172,8 @@ def top(candidates: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     the k-th, the first in document order are kept (`argpartition` would keep any of
     them, and a page reaching into a large tie could differ from the full sort's)."""
     scores = score[candidates]
+    if np.isnan(scores).any():  # last, as a full sort puts them (a comparison with NaN keeps nothing)
+        scores = np.where(np.isnan(scores), -np.inf, scores)
     if len(candidates) > k:
         kth = -np.partition(-scores, k - 1)[k - 1]
         above = np.flatnonzero(scores > kth)
