@@ -93,10 +93,13 @@ def _write_all_atomic(files: list[tuple[Path, bytes]]) -> None:
     target."""
     temps: list[tuple[str, Path]] = []
     fds: list[int] = []
+    folders: set[Path] = set()
     try:
         for target, data in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            fd, tmp = _new_temp_file(target)
             fds.append(fd)
             temps.append((tmp, target))
             view = memoryview(data)
@@ -120,6 +123,21 @@ def _write_all_atomic(files: list[tuple[Path, bytes]]) -> None:
         raise
 
 
+def _new_temp_file(target: Path) -> tuple[int, str]:
+    """A new, empty temp file beside `target`: named after it (an archived file's name
+    is its content's hash, so no other write uses that name), else, when a file of that
+    name is left over, a random name (`mkstemp`, which costs more: a random name drawn
+    in Python for each of thousands of files)."""
+    tmp = f"{target.parent}{os.sep}{_TEMP_PREFIX}{target.name}"
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+    except FileExistsError:
+        return tempfile.mkstemp(dir=target.parent, prefix=_TEMP_PREFIX)
+
+
+_TEMP_PREFIX = ".tmp-"  # `Archive.remove_temp_files` removes what a killed run left
+
+
 def _close_all(fds: list[int]) -> None:
     for fd in fds:
         try:
@@ -136,7 +154,7 @@ def _remove_all(temps: list[tuple[str, Path]]) -> None:
 def _already_stored(target: Path, size: int) -> bool:
     """Already archived (an original is written whole or not at all)."""
     try:
-        return target.stat().st_size == size
+        return os.stat(target).st_size == size
     except FileNotFoundError:
         return False
 
@@ -299,7 +317,7 @@ class Archive:
     def remove_temp_files(self) -> int:
         """Leftovers of a run killed mid-copy."""
         count = 0
-        for tmp in [*self.originals.glob("*/.tmp-*"), *(self.root / "ocr").glob("*/.tmp-*")]:
+        for tmp in [*self.originals.glob(f"*/{_TEMP_PREFIX}*"), *(self.root / "ocr").glob(f"*/{_TEMP_PREFIX}*")]:
             tmp.unlink(missing_ok=True)
             count += 1
         return count

@@ -56,7 +56,20 @@ def _parse_html(text: str, display: str) -> etree._Element:
 
 
 def _local(tag) -> str:
-    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+    """An element's tag without its namespace, in lower case ("" for comments and
+    processing instructions); remembered per tag, as a document repeats a few tags
+    thousands of times (an ALTO page: a tag per word)."""
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = etree.QName(tag).localname.lower()
+        if len(_LOCAL_NAMES) < 4096:  # a document with endless made-up tags is not remembered
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+_LOCAL_NAMES: dict[str, str] = {}
 
 
 def parse_hocr(text: str, display: str) -> etree._Element:

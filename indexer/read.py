@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import UnreadableFile, UnsupportedFile
 from .legacy import decode_tcvn3, decode_vni, looks_like_tcvn3, looks_like_vni
-from .normalize import fold
+from .normalize import fold, per_token
 from .ocr import SCAN_SUFFIXES, read_scan, scan_format
 from .syllables import repair_spacing
 
@@ -207,12 +207,21 @@ def _decode_legacy(data: bytes, display: str) -> tuple[str, str, tuple[str, ...]
 def _vietnamese_score(text: str) -> float:
     """Share of words that look like Vietnamese syllables (letters from the common
     set and nothing stray)."""
-    import unicodedata
-    words = re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text).lower())
+    words = _LETTERS.findall(unicodedata.normalize("NFC", text).lower())
     if not words:
         return 0.0
-    good = sum(n for w, n in Counter(words).items() if _COMMON_WORD.fullmatch(w) and fold(w).isascii())
+    counts = Counter(words)
+    good = sum(n for n, common in zip(counts.values(), per_token(_COMMON_WORDS, list(counts), _is_common_word))
+               if common)
     return good / len(words)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_COMMON_WORDS: dict[str, bool] = {}  # a word → whether it is made of common letters and folds to ASCII
+
+
+def _is_common_word(word: str) -> bool:
+    return bool(_COMMON_WORD.fullmatch(word)) and fold(word).isascii()
 
 
 def _read_docx(data: bytes, display: str) -> ReadResult:

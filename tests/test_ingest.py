@@ -253,6 +253,25 @@ def test_notices_just_catalogued_are_indexed_as_the_catalog_decodes_them(tmp_pat
     assert checked >= CORPUS_NOTICES
 
 
+def test_an_original_is_stored_beside_a_temp_file_a_killed_run_left(tmp_path):
+    """Temp files are named after their target; when a file of that name is left over
+    (a run killed mid-copy, before `remove_temp_files`), another name is used, and the
+    leftover is neither read nor kept as the original."""
+    from indexer.archive import sha256_bytes
+    data = "thông báo kết luận".encode() * 40
+    sha = sha256_bytes(data)
+    with Archive(tmp_path) as archive:
+        target = archive.original_path(sha)
+        target.parent.mkdir(parents=True)
+        leftover = target.parent / f".tmp-{sha}"
+        leftover.write_bytes(data[:7])
+        archive.store_original(data, sha)
+        assert target.read_bytes() == data
+        assert leftover.read_bytes() == data[:7]
+        assert [p.name for p in target.parent.glob(".tmp-*")] == [leftover.name]
+        assert archive.remove_temp_files() == 1 and target.read_bytes() == data
+
+
 def test_originals_are_written_as_a_group_whole_or_not_at_all(tmp_path, monkeypatch):
     """A group of originals is synced once, then renamed; a rename that fails leaves the
     files renamed before it complete, the others absent, and no temp file behind."""
