@@ -117,7 +117,7 @@ def _write_all_atomic(files: list[tuple[Path, bytes]]) -> None:
             checkpoint("copy")
             os.replace(tmp, target)
             renamed += 1
-        _sync_folders(sorted({target.parent for _, target in temps}))
+        _sync_folders(sorted(folders))
     except BaseException:
         _remove_all(temps[renamed:])
         raise
