@@ -330,40 +330,47 @@ class Archive:
             (path,)).fetchone()
         return tuple(row) if row else (None, None, None)
 
-    def has_file(self, sha256: str) -> bool:
-        return self.db.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
-
     def record_files(self, files: Iterable[tuple[str, str, int, str, str, list[str], list[str]]]
-                     ) -> tuple[list[str], set[str]]:
+                     ) -> tuple[list[str], set[str], set[str]]:
         """Catalog parsed files (path, sha256, size, format, encoding, warnings, their
         notices as `notice_data`), in one transaction, each with status `archived` until its notices are
         indexed. Returns the ids of notices that belonged to a path's previous content
-        and no longer exist (the caller removes them from the index), and the hashes of
-        the files the catalog did not have before. Copies and references are
-        catalogued by `link`, for a batch of files at once."""
+        and no longer exist (the caller removes them from the index), the hashes of
+        the files the catalog did not have before, and the paths whose bytes the
+        catalog already holds (archived or indexed under another path): only the path
+        is recorded for those, their notices stay as they are. Copies and references
+        are catalogued by `link`, for a batch of files at once."""
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         stale: list[str] = []
         new: set[str] = set()
+        known_content: set[str] = set()
         with self._transaction():
             for path, sha256, size, fmt, encoding, warnings, notices in files:
-                known = self.has_file(sha256)
-                if not known:
-                    new.add(sha256)
+                status = self._status_of(sha256)
                 stale += self._repoint_path(path, sha256)
+                self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
+                                (path, sha256, Path(path).name))
+                if status in ("archived", "indexed"):
+                    known_content.add(path)
+                    continue
+                if status is None:
+                    new.add(sha256)
                 self.db.execute(
                     "INSERT INTO files(sha256, size, format, encoding, ingested_at, warnings, status, reason) "
                     "VALUES (?,?,?,?,?,?,'archived','') ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
                     "encoding=excluded.encoding, warnings=excluded.warnings, status='archived', reason=''",
                     (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
-                self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
-                                (path, sha256, Path(path).name))
-                if known:  # a file new to the catalog has no notices to forget
+                if status is not None:  # a file new to the catalog has no notices to forget
                     self._forget_notices(sha256)
                 self.db.executemany(
                     "INSERT INTO notices(id, sha256, position, data) VALUES (?,?,?,?)",
                     [(notice_id(sha256, i), sha256, i, data) for i, data in enumerate(notices)])
                 checkpoint("catalog")
-        return stale, new
+        return stale, new, known_content
+
+    def _status_of(self, sha256: str) -> str | None:
+        row = self.db.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
 
     def link(self, recorded: list[LinkEntry]) -> None:
         """Catalog what these recorded notices cite and what copies must agree on, and
@@ -372,15 +379,13 @@ class Archive:
         longer archived, is skipped."""
         started = time.perf_counter()
         with self._transaction():
-            current = self._unlinked_of([entry.id for entry in recorded])
-            by_file: dict[str, list[LinkEntry]] = {}
-            for entry in recorded:
-                if entry.id in current:
-                    current.discard(entry.id)
-                    by_file.setdefault(entry.id.rsplit("-", 1)[0], []).append(entry)
-            for entries in by_file.values():
-                self._add_facts(entries)
-            self._group_copies({entry.id: entry.facts for entries in by_file.values() for entry in entries})
+            files = self._unlinked_of([entry.id for entry in recorded])
+            linking: dict[str, LinkEntry] = {}
+            for entry in recorded:  # a notice recorded twice in the batch: linked once
+                if entry.id in files:
+                    linking.setdefault(entry.id, entry)
+            self._add_facts(list(linking.values()), files)
+            self._group_copies({entry.id: entry.facts for entry in linking.values()})
             checkpoint("link")
         self.link_seconds += time.perf_counter() - started
 
@@ -405,11 +410,13 @@ class Archive:
             self._candidates_seen = seen
         return self._candidates
 
-    def _unlinked_of(self, ids: list[str]) -> set[str]:
-        """Those of these notices that are archived and not linked yet."""
-        return {r[0] for r in self.db.execute(
-            "SELECT n.id FROM notices n WHERE n.id IN (SELECT value FROM json_each(?)) "
-            "AND NOT EXISTS (SELECT 1 FROM notice_facts f WHERE f.id = n.id)", (json.dumps(ids),))}
+    def _unlinked_of(self, ids: list[str]) -> dict[str, tuple]:
+        """Those of these notices that are archived and not linked yet, each with what
+        its file tells about it: (sha256, format, encoding, warnings, ingested_at)."""
+        return {r[0]: r[1:] for r in self.db.execute(
+            "SELECT n.id, f.sha256, f.format, f.encoding, f.warnings, f.ingested_at "
+            "FROM notices n JOIN files f USING(sha256) WHERE n.id IN (SELECT value FROM json_each(?)) "
+            "AND NOT EXISTS (SELECT 1 FROM notice_facts c WHERE c.id = n.id)", (json.dumps(ids),))}
 
     def link_unlinked(self) -> int:
         """Link the notices recorded but never linked (a run killed in between, or a
@@ -459,19 +466,22 @@ class Archive:
         self.db.execute("DELETE FROM notices WHERE sha256 = ?", (sha256,))
         return ids
 
-    def _add_facts(self, entries: list[LinkEntry]) -> None:
-        """The notice_facts, bands and references of some notices of one file."""
-        sha256 = self.db.execute("SELECT sha256 FROM notices WHERE id = ?", (entries[0].id,)).fetchone()[0]
-        fmt, encoding, file_warnings, ingested_at = self.db.execute(
-            "SELECT format, encoding, warnings, ingested_at FROM files WHERE sha256 = ?", (sha256,)).fetchone()
-        tier = copies.source_tier(fmt or "", encoding or "")
-        warned = len(json.loads(file_warnings or "[]"))
+    def _add_facts(self, entries: list[LinkEntry], files: dict[str, tuple]) -> None:
+        """The notice_facts, bands and references of these notices; `files`: each
+        one's file facts (`_unlinked_of`)."""
+        rows, judged = [], {}
+        for e in entries:
+            sha256, fmt, encoding, file_warnings, ingested_at = files[e.id]
+            if sha256 not in judged:
+                judged[sha256] = copies.source_tier(fmt or "", encoding or ""), len(json.loads(file_warnings or "[]"))
+            tier, warned = judged[sha256]
+            rows.append((e.id, sha256, e.facts.number_key, e.facts.issue_date, e.facts.meeting_date, e.facts.issuer,
+                         e.locality, e.facts.signature, copies.band_bytes(e.facts.bands), tier, warned + e.warnings,
+                         ingested_at))
         self.db.executemany(
             "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
             "signature, bands, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
-            [(e.id, sha256, e.facts.number_key, e.facts.issue_date, e.facts.meeting_date, e.facts.issuer, e.locality,
-              e.facts.signature, copies.band_bytes(e.facts.bands), tier, warned + e.warnings, ingested_at)
-             for e in entries])
+            rows)
         candidates = self._copy_candidates()
         for e in entries:
             candidates.add(e.id, e.facts)

@@ -160,7 +160,8 @@ def index_command(paths, data, jobs, max_size, quiet, ocr_timeout, taxonomy):
         _fail("interrupted; run the same command again to finish (nothing archived is lost)", 130)
     bar.close()
     mb = summary.bytes / 1e6
-    click.echo(f"{summary.files} files: {summary.new} new, {summary.unchanged} unchanged, {summary.skipped} skipped, "
+    known = f", {summary.known_content} already archived under another path" if summary.known_content else ""
+    click.echo(f"{summary.files} files: {summary.new} new{known}, {summary.unchanged} unchanged, {summary.skipped} skipped, "
                f"{summary.failed} failed ({summary.warned} with warnings); {summary.notices} notices, "
                f"{summary.items} items; {summary.seconds:.1f} s ({mb / max(summary.seconds, 1e-9):.2f} MB/s)")
     if summary.copies:

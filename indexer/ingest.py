@@ -51,6 +51,7 @@ def batch_size(files_to_do: int) -> int:
 @dataclass
 class Summary:
     new: int = 0
+    known_content: int = 0  # new paths whose bytes the archive already held: only the path is recorded
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
@@ -67,7 +68,15 @@ class Summary:
 
     @property
     def files(self) -> int:
-        return self.new + self.unchanged + self.skipped + self.failed
+        return self.new + self.known_content + self.unchanged + self.skipped + self.failed
+
+    def count_known_content(self, parsed: "_Parsed") -> None:
+        """A file counted as new turned out to hold bytes already archived: its
+        notices are not new either."""
+        self.new -= 1
+        self.known_content += 1
+        self.notices -= len(parsed.notices)
+        self.items -= sum(n.items for n in parsed.notices)
 
 
 @dataclass(frozen=True)
@@ -231,17 +240,17 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
         stale: list[str] = []
         for parsed in _parse_all(todo, jobs, max_bytes, taxonomy_file, window=batch_files):
             if stop.is_set():
-                _archive(archive, batch, stale)
+                _archive(archive, batch, stale, summary)
                 raise KeyboardInterrupt  # at a safe point: what is archived is kept, the rest waits for a re-run
             _record(archive, parsed, summary, batch, on_file)
             if batch.unwritten_full():
-                _archive(archive, batch, stale)
+                _archive(archive, batch, stale, summary)
             if progress:
                 progress(summary.files, len(files), summary.bytes)
             if len(batch.files) + len(batch.unwritten) >= batch_files:
-                _archive(archive, batch, stale)
+                _archive(archive, batch, stale, summary)
                 _index_batch(archive, index, batch, stale, jobs)
-        _archive(archive, batch, stale)
+        _archive(archive, batch, stale, summary)
         _index_batch(archive, index, batch, stale, jobs)
         summary.copies = archive.copy_count()
         summary.link_seconds = archive.link_seconds
@@ -364,19 +373,24 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
         report("warning", ", ".join(warnings))
 
 
-def _archive(archive: Archive, batch: _Batch, stale: list[str]) -> None:
+def _archive(archive: Archive, batch: _Batch, stale: list[str], summary: Summary) -> None:
     """Archive the files waiting in `batch.unwritten`: originals first (durable before
-    the catalog names them), then their catalog rows."""
+    the catalog names them), then their catalog rows. A file whose bytes the archive
+    already holds under another path adds its path only: its notices are catalogued
+    and indexed already (or waiting to be, as `pending`)."""
     group = batch.unwritten
     if not group:
         return
     archive.store_originals((p.data, p.sha256, p.hocr) for p in group)
-    found_stale, new = archive.record_files(
+    found_stale, new, known_content = archive.record_files(
         (p.path, p.sha256, p.size, p.format, p.encoding, list(p.warnings), [n.data for n in p.notices])
         for p in group)
     stale.extend(found_stale)
     batch.new |= new
     for parsed in group:
+        if parsed.path in known_content:
+            summary.count_known_content(parsed)
+            continue
         batch.recorded.extend(parsed.notices)
         batch.files.append(parsed.sha256)
     batch.unwritten = []

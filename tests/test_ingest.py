@@ -66,6 +66,56 @@ def test_rerun_is_idempotent_and_changed_file_replaces(tmp_path):
     assert search(idx, SearchRequest(q="Củ Chi", kind="notice")).hits[0].issuer == "Ủy ban nhân dân huyện Củ Chi"
 
 
+def notice_rows(root):
+    with Archive(root) as archive:
+        return archive.db.execute("SELECT rowid, id FROM notices ORDER BY rowid").fetchall()
+
+
+def test_bytes_already_archived_under_another_path_add_only_that_path(tmp_path):
+    src = copy_corpus(tmp_path)
+    root = tmp_path / "data"
+    ingest([src], root)
+    rows = notice_rows(root)
+    cu_chi = search(Index(root / "index"), SearchRequest(q="Củ Chi", kind="notice")).total
+    more = tmp_path / "more"
+    more.mkdir()
+    for name in ("copy_a.txt", "copy_b.txt"):  # the same bytes twice more in one run
+        shutil.copy(src / "001_tb_thi_uy_ben_cat.txt", more / name)
+    shutil.copy(CORPUS / "002_ubnd_huyen_ket_luan.txt", more / "002.txt")
+    summary = ingest([more], root)
+    assert (summary.new, summary.known_content, summary.files) == (1, 2, 3)
+    assert summary.notices == 1
+    assert notice_rows(root)[:len(rows)] == rows  # not forgotten and catalogued again
+    with Archive(root) as archive:
+        sha = archive.status_of_path(str(src / "001_tb_thi_uy_ben_cat.txt"))[0]
+        assert {archive.status_of_path(str(more / n)) for n in ("copy_a.txt", "copy_b.txt")} == \
+            {(sha, "indexed", (src / "001_tb_thi_uy_ben_cat.txt").stat().st_size)}
+    idx = Index(root / "index")
+    assert search(idx, SearchRequest(q="\"Vành đai 4\"", kind="notice")).total == 1
+    assert search(idx, SearchRequest(q="Củ Chi", kind="notice")).total == cu_chi + 1
+    cli = subprocess.run([sys.executable, "-m", "indexer.cli", "index", str(more), "--data", str(tmp_path / "cli")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert cli.returncode == 0 and "3 files: 2 new, 1 already archived under another path, 0 unchanged" in cli.stdout
+
+
+@pytest.mark.parametrize("renamed_to", ["000a_renamed.txt", "zzz_renamed.txt"])  # read before, or after, its old name
+def test_a_file_renamed_while_new_bytes_take_its_old_name(tmp_path, renamed_to):
+    src = copy_corpus(tmp_path)
+    root = tmp_path / "data"
+    ingest([src], root)
+    cu_chi = search(Index(root / "index"), SearchRequest(q="Củ Chi", kind="notice")).total
+    old = src / "001_tb_thi_uy_ben_cat.txt"
+    os.rename(old, src / renamed_to)
+    old.write_bytes((CORPUS / "002_ubnd_huyen_ket_luan.txt").read_bytes())
+    summary = ingest([src], root)
+    assert summary.new + summary.known_content == 2
+    idx = Index(root / "index")
+    assert search(idx, SearchRequest(q="\"Vành đai 4\"", kind="notice")).total == 1
+    assert search(idx, SearchRequest(q="Củ Chi", kind="notice")).total == cu_chi + 1
+    again = ingest([src], root)
+    assert again.unchanged == 4 and again.files == 4
+
+
 def test_crash_between_archive_and_index_is_repaired_by_rerun(tmp_path, monkeypatch):
     src = copy_corpus(tmp_path)
     root = tmp_path / "data"
