@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS notice_facts (
 );
 CREATE INDEX IF NOT EXISTS facts_number ON notice_facts(number_key);
 CREATE INDEX IF NOT EXISTS facts_copy ON notice_facts(copy_of);
-CREATE INDEX IF NOT EXISTS facts_sha ON notice_facts(sha256);
+DROP INDEX IF EXISTS facts_sha;  -- no query used it; each linked notice paid a random insert into it
 CREATE TABLE IF NOT EXISTS refs (notice_id TEXT NOT NULL, key TEXT NOT NULL, date TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS refs_key ON refs(key);
 CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);

@@ -352,3 +352,12 @@ def test_originals_are_written_as_a_group_whole_or_not_at_all(tmp_path, monkeypa
             if there:
                 assert archive.original_path(sha).read_bytes() == data
         assert not list(archive.originals.glob("*/.tmp-*"))
+
+
+def test_an_index_no_query_uses_is_dropped_from_an_older_catalog(tmp_path):
+    root = tmp_path / "data"
+    with Archive(root) as archive:
+        archive.db.execute("CREATE INDEX facts_sha ON notice_facts(sha256)")
+    with Archive(root) as archive:
+        names = {r[0] for r in archive.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "facts_sha" not in names and "facts_number" in names
