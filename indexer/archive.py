@@ -72,6 +72,7 @@ CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
 """
 VERSION = 4  # 2: notice_facts, notice_bands and refs (copies and references); 3: bands keyed;
 # 4: bands kept in notice_facts (looked up in memory, copies.Candidates)
+_HELD = ("archived", "indexed")  # a file's statuses while the catalog holds its notices
 MAX_CANDIDATES = 200  # notices compared with a new one, per kind of candidate
 
 
@@ -348,9 +349,8 @@ class Archive:
             for path, sha256, size, fmt, encoding, warnings, notices in files:
                 status = self._status_of(sha256)
                 stale += self._repoint_path(path, sha256)
-                self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
-                                (path, sha256, Path(path).name))
-                if status in ("archived", "indexed"):
+                if status in _HELD:
+                    self._record_path(path, sha256)
                     known_content.add(path)
                     continue
                 if status is None:
@@ -360,6 +360,7 @@ class Archive:
                     "VALUES (?,?,?,?,?,?,'archived','') ON CONFLICT(sha256) DO UPDATE SET format=excluded.format, "
                     "encoding=excluded.encoding, warnings=excluded.warnings, status='archived', reason=''",
                     (sha256, size, fmt, encoding, now, json.dumps(warnings, ensure_ascii=False)))
+                self._record_path(path, sha256)
                 if status is not None:  # a file new to the catalog has no notices to forget
                     self._forget_notices(sha256)
                 self.db.executemany(
@@ -367,6 +368,10 @@ class Archive:
                     [(notice_id(sha256, i), sha256, i, data) for i, data in enumerate(notices)])
                 checkpoint("catalog")
         return stale, new, known_content
+
+    def _record_path(self, path: str, sha256: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
+                        (path, sha256, Path(path).name))
 
     def _status_of(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
@@ -624,12 +629,12 @@ class Archive:
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         with self._transaction():
             self._repoint_path(path, sha256)
-            self.db.execute(
-                "INSERT INTO files(sha256, size, ingested_at, status, reason) VALUES (?,?,?,'failed',?) "
-                "ON CONFLICT(sha256) DO UPDATE SET status='failed', reason=excluded.reason",
-                (sha256, size, now, reason))
-            self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
-                            (path, sha256, Path(path).name))
+            if self._status_of(sha256) not in _HELD:  # bytes read well before stay archived and indexed
+                self.db.execute(
+                    "INSERT INTO files(sha256, size, ingested_at, status, reason) VALUES (?,?,?,'failed',?) "
+                    "ON CONFLICT(sha256) DO UPDATE SET status='failed', reason=excluded.reason",
+                    (sha256, size, now, reason))
+            self._record_path(path, sha256)
 
     def update_notices(self, notices: list[tuple[str, Notice]]) -> None:
         """Replace the parsed data of existing notices (re-tagging)."""

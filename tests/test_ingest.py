@@ -6,8 +6,9 @@ import sys
 import pytest
 
 from conftest import CORPUS, CORPUS_DISTINCT, CORPUS_NOTICES, ROOT
+from indexer import ingest as ingest_module
 from indexer.archive import Archive
-from indexer.errors import IndexBusy
+from indexer.errors import IndexBusy, UnreadableFile
 from indexer.index import Index
 from indexer.ingest import RunLock, ingest, reindex
 from indexer.search import SearchRequest, search
@@ -361,3 +362,22 @@ def test_an_index_no_query_uses_is_dropped_from_an_older_catalog(tmp_path):
     with Archive(root) as archive:
         names = {r[0] for r in archive.db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "facts_sha" not in names and "facts_number" in names
+
+
+def test_a_failed_read_of_bytes_archived_before_keeps_them_indexed(tmp_path, monkeypatch):
+    src = copy_corpus(tmp_path, names=("001_tb_thi_uy_ben_cat.txt",))
+    root = tmp_path / "data"
+    ingest([src], root)
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(src / "001_tb_thi_uy_ben_cat.txt", more / "copy.txt")
+
+    def timed_out(text):
+        raise UnreadableFile("copy.txt", "OCR timed out")
+    monkeypatch.setattr(ingest_module, "parse", timed_out)
+    summary = ingest([more], root)
+    assert summary.failed == 1
+    with Archive(root) as archive:
+        assert archive.status_of_path(str(more / "copy.txt"))[1] == "indexed"
+        assert archive.stats()["notices"] == 1
+    assert search(Index(root / "index"), SearchRequest(q="\"Vành đai 4\"", kind="notice")).total == 1
