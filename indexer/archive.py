@@ -73,6 +73,7 @@ CREATE INDEX IF NOT EXISTS refs_notice ON refs(notice_id);
 VERSION = 4  # 2: notice_facts, notice_bands and refs (copies and references); 3: bands keyed;
 # 4: bands kept in notice_facts (looked up in memory, copies.Candidates)
 _HELD = ("archived", "indexed")  # a file's statuses while the catalog holds its notices
+_HELD_SQL = "(" + ", ".join(f"'{status}'" for status in _HELD) + ")"
 MAX_CANDIDATES = 200  # notices compared with a new one, per kind of candidate
 
 
@@ -474,12 +475,11 @@ class Archive:
     def _add_facts(self, entries: list[LinkEntry], files: dict[str, tuple]) -> None:
         """The notice_facts, bands and references of these notices; `files`: each
         one's file facts (`_unlinked_of`)."""
-        rows, judged = [], {}
+        rows = []
         for e in entries:
             sha256, fmt, encoding, file_warnings, ingested_at = files[e.id]
-            if sha256 not in judged:
-                judged[sha256] = copies.source_tier(fmt or "", encoding or ""), len(json.loads(file_warnings or "[]"))
-            tier, warned = judged[sha256]
+            tier = copies.source_tier(fmt or "", encoding or "")
+            warned = len(json.loads(file_warnings or "[]"))
             rows.append((e.id, sha256, e.facts.number_key, e.facts.issue_date, e.facts.meeting_date, e.facts.issuer,
                          e.locality, e.facts.signature, copies.band_bytes(e.facts.bands), tier, warned + e.warnings,
                          ingested_at))
@@ -660,7 +660,7 @@ class Archive:
     def notices_of(self, sha256s: list[str] | None = None):
         """StoredNotice for the given files (all indexed/archived files when None)."""
         query = (f"SELECT {_NOTICE_COLUMNS} FROM notices n JOIN files f USING(sha256) "
-                 "WHERE f.status IN ('archived', 'indexed')")
+                 f"WHERE f.status IN {_HELD_SQL}")
         params: tuple = ()
         if sha256s is not None:
             query += f" AND n.sha256 IN ({','.join('?' * len(sha256s))})"
@@ -680,7 +680,7 @@ class Archive:
             "SELECT json_array_length(n.data, '$.items'), json_extract(n.data, '$.body_level'), "
             "substr(coalesce(json_extract(n.data, '$.meeting_date'), json_extract(n.data, '$.issue_date')), 1, 4), "
             "(SELECT copy_of IS NOT NULL FROM notice_facts c WHERE c.id = n.id) "
-            "FROM notices n JOIN files f USING(sha256) WHERE f.status IN ('archived','indexed')").fetchall()
+            f"FROM notices n JOIN files f USING(sha256) WHERE f.status IN {_HELD_SQL}").fetchall()
         levels: dict[str, int] = {}
         years: dict[str, int] = {}
         for _, level, year, is_copy in rows:
