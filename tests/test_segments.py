@@ -3,13 +3,15 @@ import pickle
 import sys
 
 import pytest
+from whoosh import columns
+from whoosh.filedb.filestore import RamStorage
 from whoosh.writing import SegmentWriter
 
 from conftest import CORPUS, ROOT
 from indexer.archive import Archive
 from indexer.ingest import ingest
-from indexer.index import (COUNTED, FAST_ANALYZERS, UNSTORED, Index, documents, make_schema, merge_when_many,
-                           spelling_terms)
+from indexer.index import (COUNTED, FAST_ANALYZERS, UNSTORED, WHOOSH_FILLS, Index, _fill_fixed, _fill_varbytes,
+                           documents, make_schema, merge_when_many, spelling_terms)
 from indexer.index.poststore import open_store
 from indexer.index.segments import FastMpWriter, FastSegmentWriter
 
@@ -381,3 +383,32 @@ def test_a_store_of_another_layout_is_read_through_whoosh(tmp_path, corpus_docum
     assert again.parts[0][0].store is None
     for got, want in zip(again.postings("folded", "giai"), expected):
         assert got.tolist() == want.tolist() and len(got) > 10
+
+
+
+@pytest.mark.parametrize("column, value", [
+    (lambda: columns.NumericColumn("Q"), lambda n: n),
+    (lambda: columns.NumericColumn("i", default=-1), lambda n: n % 1000),
+    (lambda: columns.FixedBytesColumn(3, b"abc"), lambda n: b"%03d" % (n % 1000)),
+    (lambda: columns.VarBytesColumn(), lambda n: b"x" * (n % 300 + 200)),
+    (lambda: columns.CompressedBytesColumn(), lambda n: b"y" * (n % 9 + 1)),
+])
+def test_column_gaps_are_filled_as_whoosh_fills_them(column, value, monkeypatch):
+    """The sparse columns' gaps written at once (`_fill_fixed`, `_fill_varbytes`) give
+    the bytes whoosh's own one-by-one fill gives, where a gap's first entry widens the
+    arrays' type too (more than 255 bytes before it, more than 65,535 documents)."""
+    docnums = [3, 4, 40, 41, 70_000, 70_003]
+
+    def written(fill, fill_varbytes) -> bytes:
+        monkeypatch.setattr(columns.ColumnWriter, "fill", fill)
+        monkeypatch.setattr(columns.VarBytesColumn.Writer, "fill", fill_varbytes)
+        storage = RamStorage()
+        f = storage.create_file("column")
+        writer = column().writer(f)
+        for docnum in docnums:
+            writer.add(docnum, value(docnum))
+        writer.finish(70_010)
+        f.close()
+        return storage.open_file("column").read()
+
+    assert written(_fill_fixed, _fill_varbytes) == written(*WHOOSH_FILLS)
