@@ -91,7 +91,7 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateMatch]:
     taken: list[tuple[int, int]] = []
 
     def free(start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in taken)
+        return not taken or all(end <= s or start >= e for s, e in taken)
 
     def add(match: re.Match, date: dt.date | None, precision: str) -> None:
         if free(match.start(), match.end()):
@@ -99,7 +99,7 @@ def find_dates(text: str, default_year: int | None = None) -> list[DateMatch]:
             found.append(DateMatch(match.start(), match.end(), date, precision))
 
     for m in chain(VERBAL.finditer(folded), _unpreceded(NUMERIC, folded)):
-        day, month, year = (int(g) for g in m.groups())
+        day, month, year = map(int, m.groups())
         add(m, make_date(year, month, day), "day")
     for m in MONTH.finditer(folded):
         add(m, end_of_month(int(m.group(2)), int(m.group(1))), "month")

@@ -34,6 +34,9 @@ _MOTTO = re.compile(r"^(dang cong san viet nam|cong hoa xa hoi chu nghia viet na
                     r"doc lap\s*-\s*tu do\s*-\s*hanh phuc)")
 _MOTTO_WORDS = ("cong hoa xa hoi chu nghia viet nam".split(), "doc lap tu do hanh phuc".split(),
                 "dang cong san viet nam".split())
+# every run of a motto's consecutive words (`_is_motto_part` looks a line's words up)
+_MOTTO_RUNS = frozenset(tuple(words[i:j]) for words in _MOTTO_WORDS
+                        for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 # A digital signature's stamp, as PDF text carries it after the header or at the end:
 # `ĐẢNG UỶ XÃ PHƯỚC HÒA 12-03-2025 09:41:10 +07:00`, `Ký bởi: …`, `Ngày ký: …`.
 _STAMP = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\s+\d{1,2}:\d{2}(:\d{2})?(\s*[+-]\d{2}:?\d{2})?\s*$|"
@@ -139,8 +142,8 @@ def _first_cell(line: str) -> str:
 def _is_upper(text: str) -> bool:
     if not text.isupper():  # a lower-case letter, or nothing cased (most lines: quick)
         return False
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
+    letters = list(filter(str.isalpha, text))
+    return len(letters) >= 3 and all(map(str.isupper, letters))  # (an uncased letter, e.g. CJK, is not upper)
 
 
 def _is_header_start(line: str) -> bool:
@@ -156,15 +159,13 @@ def is_stamp(line: str) -> bool:
 def _is_motto_part(folded: str) -> bool:
     """A line of the national motto or the Party's name, whole or broken across lines
     (`CỘNG` / `HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM`)."""
-    words = _ASCII_WORD.findall(folded)
-    if not words:
-        return False
-    return any(any(motto[i:i + len(words)] == words for i in range(len(motto) - len(words) + 1))
-               for motto in _MOTTO_WORDS)
+    return tuple(_ASCII_WORD.findall(folded)) in _MOTTO_RUNS
 
 
 def _title_match(line: str) -> re.Match | None:
     cell = _first_cell(line).strip()
+    if not cell[:1].isupper():  # a title's first word is in capitals (most lines: quick)
+        return None
     match = _TITLE_LINE.match(fold(cell))
     if match and _is_upper(cell[: match.end(1)]) and (not match.group(2) or _is_upper(cell) or len(cell) < 80) \
             and match.group(2).strip() != ":":  # `QUYẾT ĐỊNH:` before a decision's articles
@@ -290,7 +291,7 @@ def _parse_notice(lines: list[str]) -> Notice:
         recipients=recipients,
         signer=signer,
         warnings=tuple(warnings),
-        body="\n".join(l.replace("\t", "   ") for l in lines).strip("\n"),
+        body="\n".join(lines).replace("\t", "   ").strip("\n"),
     )
 
 

@@ -151,7 +151,7 @@ def _first_fits(occurrences, excluded=()) -> list[tuple[int, int]]:
     come in the order `Taxonomy.scores` finds them: by word, the longest first."""
     kept, end = [], 0
     for at, length in occurrences:
-        if at < end or any(at < e_at + e_len and e_at < at + length for e_at, e_len in excluded):
+        if at < end or excluded and any(at < e_at + e_len and e_at < at + length for e_at, e_len in excluded):
             continue
         kept.append((at, length))
         end = at + length
