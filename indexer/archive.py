@@ -372,7 +372,7 @@ class Archive:
 
     def _record_path(self, path: str, sha256: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO paths(path, sha256, name) VALUES (?,?,?)",
-                        (path, sha256, Path(path).name))
+                        (path, sha256, os.path.basename(path)))
 
     def _status_of(self, sha256: str) -> str | None:
         row = self.db.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
@@ -487,9 +487,7 @@ class Archive:
             "INSERT OR REPLACE INTO notice_facts(id, sha256, number_key, issue_date, meeting_date, issuer, locality, "
             "signature, bands, tier, noise, warnings, ingested_at, copy_of) VALUES (?,?,?,?,?,?,?,?,?,?,NULL,?,?,NULL)",
             rows)
-        candidates = self._copy_candidates()
-        for e in entries:
-            candidates.add(e.id, e.facts)
+        self._copy_candidates().add_many((e.id, e.facts) for e in entries)
         self.db.executemany("INSERT INTO refs(notice_id, key, date) VALUES (?,?,?)",
                             [(e.id, key, date) for e in entries for key, date in e.references])
 
@@ -505,12 +503,9 @@ class Archive:
         those sharing a band of its signature that is not boilerplate
         (`copies.Candidates`), and those of its number."""
         columns = ", ".join("f." + c for c in self._FACTS.split(", "))
-        alike_of = self._copy_candidates().of
-        for nid, facts in notices.items():
-            if not facts.signature:
-                continue
+        signed = [(nid, facts) for nid, facts in notices.items() if facts.signature]
+        for (nid, facts), alike in zip(signed, self._copy_candidates().of_many(signed)):
             params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
-            alike = alike_of(nid, facts)
             candidates = []
             if alike:
                 candidates += self.db.execute(

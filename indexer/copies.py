@@ -139,12 +139,13 @@ class Candidates:
 
     Everything is kept in arrays: the bands sorted with the notices (slots) that have
     them, and per slot the facts as codes (0: not stated) and whether it is still
-    linked. Notices added since are kept in a small table and merged into the sorted
-    arrays when it grows (`COMPACT_FROM`): held as Python lists, the bands of a whole
-    run (16 per notice) made millions of objects that every garbage collection, and
-    every index sub-writer forked from the process, walked through."""
-
-    COMPACT_FROM = 65_536  # added bands at least, and a quarter of those kept sorted
+    linked (held as Python lists, the bands of a whole run, 16 per notice, made
+    millions of objects that every garbage collection, and every index sub-writer
+    forked from the process, walked through). Notices are added, and looked up, a
+    batch at a time (`add_many`, `of_many`: a link's batch of files): numpy's work
+    for one notice at a time was mostly its per-call cost, 12 s of the main
+    process's 65 at 100,000 notices. A band's entries stay in the arrays once it is
+    found to be boilerplate (`_common`): it is never looked at again."""
 
     def __init__(self, rows: Iterable[tuple[str, str, str, str, bytes]]):
         """rows: (id, number_key, issue_date, meeting_date, bands) of linked notices."""
@@ -167,8 +168,6 @@ class Candidates:
         self._keys, self._owners = keys[order], owners[order]
         distinct, counts = np.unique(self._keys, return_counts=True)
         self._common = set(distinct[counts > COMMON_BAND].tolist())
-        self._added: dict[int, list[int]] = {}  # band → slots of notices added since the last merge
-        self._added_count = 0
 
     def _facts_code(self, number: str, issue: str, meeting: str) -> tuple[int, int, int]:
         codes = self._codes
@@ -178,34 +177,35 @@ class Candidates:
         return len(self._slot)
 
     def add(self, nid: str, facts: Facts) -> None:
-        if not facts.bands:
-            return
-        self.remove(nid)
-        slot = len(self._ids)
-        if slot == len(self._facts):
-            self._facts = np.concatenate([self._facts, np.zeros_like(self._facts)])
-            self._linked = np.concatenate([self._linked, np.zeros_like(self._linked)])
-        self._ids.append(nid)
-        self._facts[slot] = self._facts_code(facts.number_key, facts.issue_date, facts.meeting_date)
-        self._linked[slot] = True
-        self._slot[nid] = slot
-        for band in facts.bands:
-            if band not in self._common:
-                self._added.setdefault(band, []).append(slot)
-                self._added_count += 1
-        if self._added_count >= max(self.COMPACT_FROM, len(self._keys) // 4):
-            self._merge_added()
+        self.add_many([(nid, facts)])
 
-    def _merge_added(self) -> None:
-        """The added notices' bands merged into the sorted arrays."""
-        bands = np.fromiter(self._added, np.int64, len(self._added))
-        sizes = np.fromiter(map(len, self._added.values()), np.int64, len(self._added))
-        owners = np.fromiter((s for slots in self._added.values() for s in slots), np.int32, int(sizes.sum()))
-        keys = np.concatenate([self._keys, np.repeat(bands, sizes)])
-        owners = np.concatenate([self._owners, owners])
-        order = np.argsort(keys, kind="stable")
-        self._keys, self._owners = keys[order], owners[order]
-        self._added, self._added_count = {}, 0
+    def add_many(self, notices: Iterable[tuple[str, Facts]]) -> None:
+        """Link these notices, in order (a notice linked again replaces its entry)."""
+        common = self._common
+        keys: list[int] = []
+        owners: list[int] = []
+        for nid, facts in notices:
+            if not facts.bands:
+                continue
+            self.remove(nid)
+            slot = len(self._ids)
+            if slot == len(self._facts):
+                self._facts = np.concatenate([self._facts, np.zeros_like(self._facts)])
+                self._linked = np.concatenate([self._linked, np.zeros_like(self._linked)])
+            self._ids.append(nid)
+            self._facts[slot] = self._facts_code(facts.number_key, facts.issue_date, facts.meeting_date)
+            self._linked[slot] = True
+            self._slot[nid] = slot
+            kept = [band for band in facts.bands if band not in common]
+            keys += kept
+            owners += [slot] * len(kept)
+        if keys:
+            new = np.array(keys, np.int64)
+            order = np.argsort(new, kind="stable")
+            new = new[order]
+            at = np.searchsorted(self._keys, new, "right")  # after the band's entries: slots stay in order
+            self._keys = np.insert(self._keys, at, new)
+            self._owners = np.insert(self._owners, at, np.array(owners, np.int32)[order])
 
     def remove(self, nid: str) -> None:
         slot = self._slot.pop(nid, None)
@@ -213,34 +213,45 @@ class Candidates:
             self._linked[slot] = False
 
     def of(self, nid: str, facts: Facts) -> list[str]:
-        """The ids of the linked notices to compare with this one, in the order they
-        were linked."""
-        bands = [band for band in facts.bands if band not in self._common]
-        if not bands:
-            return []
-        wanted = np.array(bands, np.int64)
-        starts = np.searchsorted(self._keys, wanted, "left").tolist()
-        ends = np.searchsorted(self._keys, wanted, "right").tolist()
-        parts = []
-        for band, start, end in zip(bands, starts, ends):
-            added = self._added.get(band, ())
-            if end - start + len(added) > COMMON_BAND:
-                self._common.add(band)
-                self._added_count -= len(self._added.pop(band, ()))
-                continue
-            if end > start:
-                parts.append(self._owners[start:end])
-            if added:
-                parts.append(np.array(added, np.int32))
-        if not parts:
-            return []
-        slots = np.unique(np.concatenate(parts))
-        slots = slots[self._linked[slots]]
+        return self.of_many([(nid, facts)])[0]
+
+    def of_many(self, notices: list[tuple[str, Facts]]) -> list[list[str]]:
+        """For each notice, the ids of the linked notices to compare it with, in the
+        order they were linked (itself excepted). A band shared by more than
+        COMMON_BAND notices is boilerplate from then on."""
+        found: list[list[str]] = [[] for _ in notices]
+        common = self._common
+        looked_up = [(n, band) for n, (_, facts) in enumerate(notices) for band in facts.bands if band not in common]
+        if not looked_up:
+            return found
+        which = np.array([n for n, _ in looked_up], np.int64)
+        bands = np.array([band for _, band in looked_up], np.int64)
+        order = np.argsort(bands)  # searched in order: each search starts near the last one
+        which, bands = which[order], bands[order]
+        starts = np.searchsorted(self._keys, bands, "left")
+        counts = np.searchsorted(self._keys, bands, "right") - starts
+        boilerplate = counts > COMMON_BAND
+        if boilerplate.any():
+            common.update(bands[boilerplate].tolist())
+            counts[boilerplate] = 0
+        total = int(counts.sum())
+        if not total:
+            return found
+        # every (notice, slot) pair: each band's run of entries, laid end to end
+        run_start = np.cumsum(counts) - counts
+        at = np.repeat(starts - run_start, counts) + np.arange(total)
+        notice, slots = np.repeat(which, counts), self._owners[at]
         codes = self._codes
-        own = np.array([codes.get(fact, -1) for fact in (facts.number_key, facts.issue_date, facts.meeting_date)])
+        own = np.array([[codes.get(fact, -1) for fact in (f.number_key, f.issue_date, f.meeting_date)]
+                        for _, f in notices], np.int64)[notice]
         theirs = self._facts[slots]
-        slots = slots[((theirs == 0) | (own == 0) | (theirs == own)).all(axis=1)]  # nothing both state differs
-        return [self._ids[slot] for slot in slots.tolist() if self._ids[slot] != nid]
+        keep = self._linked[slots] & ((theirs == 0) | (own == 0) | (theirs == own)).all(axis=1)  # nothing both state differs
+        pairs = np.unique((notice[keep] << 32) | slots[keep].astype(np.int64))  # by notice, then slot
+        ids = self._ids
+        for n, slot in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()):
+            if ids[slot] != notices[n][0]:
+                found[n].append(ids[slot])
+        return found
 
 
 def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

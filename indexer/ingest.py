@@ -121,17 +121,20 @@ class _Parsed:
     unsupported: bool = False
 
 
-def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Files under the given paths, recursively, in a stable order; symlink loops and
-    unreadable folders are skipped."""
+    unreadable folders are skipped. As strings: (a Path each cost the main process
+    15 µs, 1.5 s for 100,000 files)"""
     for root in paths:
-        root = Path(root)
-        if root.is_dir():
+        root = str(Path(root))  # written as a Path writes it: `corpus/`, `./corpus` → `corpus`
+        if os.path.isdir(root):
             for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
                 dirnames.sort()
+                if root == ".":  # `./a/b.txt` → `a/b.txt`, as Path writes it
+                    dirpath = dirpath[2:]
                 for name in sorted(filenames):
                     if not name.startswith("."):
-                        yield Path(dirpath) / name
+                        yield os.path.join(dirpath, name)
         else:
             yield root
 
@@ -226,7 +229,7 @@ def ingest(paths: Iterable[str | os.PathLike], root: Path, jobs: int = 1, max_by
             index = Index(root / "index")
         archive.link_unlinked()
         _finish_pending(archive, index)
-        files = [str(p) for p in iter_files(paths)]
+        files = list(iter_files(paths))
         todo = []
         for path in files:
             if _unchanged(archive, path):
@@ -331,10 +334,10 @@ class _Batch:
     new: set[str] = field(default_factory=set)
     recorded: list[_Prepared] = field(default_factory=list)
     unwritten: list[_Parsed] = field(default_factory=list)
+    unwritten_bytes: int = 0
 
     def unwritten_full(self) -> bool:
-        return len(self.unwritten) >= ARCHIVE_GROUP_FILES or \
-            sum(p.size for p in self.unwritten) >= ARCHIVE_GROUP_BYTES
+        return len(self.unwritten) >= ARCHIVE_GROUP_FILES or self.unwritten_bytes >= ARCHIVE_GROUP_BYTES
 
     def clear(self) -> None:
         self.files.clear()
@@ -362,6 +365,7 @@ def _record(archive: Archive, parsed: _Parsed, summary: Summary, batch: _Batch, 
         report("failed", parsed.error)
         return
     batch.unwritten.append(parsed)
+    batch.unwritten_bytes += parsed.size
     summary.signature_seconds += parsed.signature_seconds
     summary.new += 1
     summary.bytes += parsed.size
@@ -393,7 +397,7 @@ def _archive(archive: Archive, batch: _Batch, stale: list[str], summary: Summary
             continue
         batch.recorded.extend(parsed.notices)
         batch.files.append(parsed.sha256)
-    batch.unwritten = []
+    batch.unwritten, batch.unwritten_bytes = [], 0
 
 
 def _index_batch(archive: Archive, index: Index, batch: _Batch, stale: list[str], jobs: int = 1) -> None:

@@ -252,7 +252,10 @@ def test_copy_candidates_share_a_band_and_agree_on_number_and_dates():
     assert len(candidates) == 5
 
 
-def test_candidates_found_the_same_before_and_after_added_bands_are_merged():
+def test_candidates_found_a_batch_at_a_time_are_those_found_one_at_a_time():
+    """`add_many` and `of_many` (a link's batch) agree with adding and looking up each
+    notice on its own, with notices removed and linked again between batches and bands
+    turning boilerplate on the way."""
     import random
     rng = random.Random(7)
     rows = [(f"old{i}", rng.choice(["", "1-tb/tu", "2-tb/tu"]), rng.choice(["", "2021-07-12"]), "",
@@ -260,19 +263,21 @@ def test_candidates_found_the_same_before_and_after_added_bands_are_merged():
     added = [(f"new{i}", _facts(rng.choice(["", "1-tb/tu", "3-tb/tu"]), rng.choice(["", "2021-07-12", "2022-01-01"]),
                                 tuple(rng.sample(range(40), 3)))) for i in range(200)]
     added += [(f"late{i}", _facts("", "", (100 + i % 3, 200 + i))) for i in range(4 * copies.COMMON_BAND)]  # common later
-    kept = copies.Candidates(rows)  # never merges (the default threshold is far away)
-    merging = copies.Candidates(rows)
-    merging.COMPACT_FROM = 5
-    for n, (nid, facts) in enumerate(added):
-        assert merging.of(nid, facts) == kept.of(nid, facts)
-        for candidates in (kept, merging):
-            candidates.add(nid, facts)
-            if n % 7 == 0:
-                candidates.remove(f"old{n % 30}")
-    assert len(merging._keys) > len(kept._keys) and len(merging) == len(kept)  # merged along the way
-    assert {100, 101, 102} <= merging._common
-    for nid, facts in added[:20]:
-        assert merging.of("probe", facts) == kept.of("probe", facts)
+    added += [(f"new{i}", _facts("", "", (300, 301))) for i in range(0, 200, 9)]  # linked again with other bands
+    single, batched = copies.Candidates(rows), copies.Candidates(rows)
+    for start in range(0, len(added), 37):
+        batch = added[start:start + 37]
+        for nid, facts in batch:
+            single.add(nid, facts)
+        batched.add_many(batch)
+        assert batched.of_many(batch) == [single.of(nid, facts) for nid, facts in batch]
+        for candidates in (single, batched):
+            candidates.remove(f"old{start % 30}")
+    assert len(single) == len(batched) and single._common == batched._common
+    assert {100, 101, 102} <= batched._common
+    probes = [("probe", facts) for _, facts in added[:40]]
+    assert batched.of_many(probes) == [single.of(nid, facts) for nid, facts in probes]
+    assert any(batched.of_many(probes))
 
 
 def test_copy_candidates_are_read_again_after_another_connection_writes(tmp_path, four_copies):
