@@ -13,6 +13,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Iterable
 
@@ -504,6 +505,7 @@ class Archive:
         (`copies.Candidates`), and those of its number."""
         columns = ", ".join("f." + c for c in self._FACTS.split(", "))
         signed = [(nid, facts) for nid, facts in notices.items() if facts.signature]
+        by_number = self._facts_by_number({facts.number_key for _, facts in signed if facts.number_key})
         for (nid, facts), alike in zip(signed, self._copy_candidates().of_many(signed)):
             params = dict(number=facts.number_key, issue=facts.issue_date, meeting=facts.meeting_date, id=nid)
             candidates = []
@@ -513,12 +515,22 @@ class Archive:
                     f"AND {self._AGREES} LIMIT {MAX_CANDIDATES}", {**params, "alike": json.dumps(alike)}
                 ).fetchall()
             if facts.number_key:
-                candidates += self.db.execute(
-                    f"SELECT {columns} FROM notice_facts f WHERE f.number_key = :number AND {self._AGREES} "
-                    f"LIMIT {MAX_CANDIDATES}", params).fetchall()
+                own = (facts.number_key, facts.issue_date, facts.meeting_date)
+                candidates += list(islice((r for r in by_number.get(facts.number_key, ())
+                                           if r[0] != nid and copies.agree(own, r[1:4])), MAX_CANDIDATES))
             matched = {r[0] for r in candidates if copies.same_notice(facts, _facts(r))}
             if matched:
                 self._show_best(self._groups_of(matched) | {nid})
+
+    def _facts_by_number(self, keys: set[str]) -> dict[str, list[tuple]]:
+        """The linked notices of these number keys (`_FACTS`), by key, in the catalog's
+        order: read for a batch at once (a query per notice cost 5 s at 100,000)."""
+        found: dict[str, list[tuple]] = {}
+        for row in self.db.execute(f"SELECT {self._FACTS} FROM notice_facts WHERE number_key IN "
+                                   "(SELECT value FROM json_each(?)) ORDER BY number_key, rowid",
+                                   (json.dumps(sorted(keys)),)):
+            found.setdefault(row[1], []).append(row)
+        return found
 
     def _groups_of(self, ids: set[str]) -> set[str]:
         """Every copy in the groups of these notices."""

@@ -254,13 +254,13 @@ class Candidates:
         return found
 
 
-def _agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+def agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Nothing both state differs (number key, issue date, meeting date)."""
     return all(not x or not y or x == y for x, y in zip(a, b))
 
 
 def same_notice(a: Facts, b: Facts) -> bool:
-    if not _agree((a.number_key, a.issue_date, a.meeting_date), (b.number_key, b.issue_date, b.meeting_date)):
+    if not agree((a.number_key, a.issue_date, a.meeting_date), (b.number_key, b.issue_date, b.meeting_date)):
         return False
     if a.issuer and b.issuer and SequenceMatcher(None, a.issuer, b.issuer).ratio() < SAME_ISSUER:
         return False
