@@ -86,6 +86,19 @@ def test_four_copies_show_as_one_hit(four_copies, tmp_path):
             assert archive.original_path(stored.sha256).is_file()  # every original is kept
 
 
+def test_copies_are_found_through_their_number_alone(four_copies, tmp_path, monkeypatch):
+    """With no band in common (the LSH lookup switched off), copies are still found
+    through the number they share (`_facts_by_number`, a batch's keys read at once),
+    and the other meeting's notice (another number and date) is not one of them."""
+    monkeypatch.setattr(copies.Candidates, "of_many", lambda self, notices: [[] for _ in notices])
+    root = tmp_path / "data"
+    ingest([four_copies], root)
+    with Archive(root) as archive:
+        assert archive.copy_count() == 3
+    result = search(Index(root / "index"), SearchRequest(q="giải phóng mặt bằng Bến Cát"))
+    assert result.total == 2
+
+
 def test_copy_arriving_later_or_better_takes_over(tmp_path, four_copies):
     """The OCR retype first, the typed file later: the typed one is then shown."""
     root = tmp_path / "data"

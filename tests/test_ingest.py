@@ -381,3 +381,43 @@ def test_a_failed_read_of_bytes_archived_before_keeps_them_indexed(tmp_path, mon
         assert archive.status_of_path(str(more / "copy.txt"))[1] == "indexed"
         assert archive.stats()["notices"] == 1
     assert search(Index(root / "index"), SearchRequest(q="\"Vành đai 4\"", kind="notice")).total == 1
+
+
+@pytest.mark.parametrize("root", [".", "./", "src", "./src", "src/", "src//sub/..", "src/a.txt", "missing.txt"])
+def test_files_are_named_as_before_whatever_the_root_looks_like(tmp_path, monkeypatch, root):
+    """`iter_files` walks with strings, and names each file as a Path would (the
+    catalog keeps these names: an unchanged file must be found again by them)."""
+    from pathlib import Path
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    for name in ("src/a.txt", "src/sub/b.txt", "src/.hidden", "top.txt"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    def as_paths(top: str) -> list[str]:
+        top_path = Path(top)
+        if not top_path.is_dir():
+            return [str(top_path)]
+        return [str(Path(d) / n) for d, dirs, names in sorted(os.walk(top_path)) for n in sorted(names)
+                if not n.startswith(".")]
+
+    assert list(ingest_module.iter_files([root])) == as_paths(root)
+
+
+def test_originals_are_archived_in_groups_closed_at_the_byte_limit(tmp_path, monkeypatch):
+    """A group of parsed files is archived as soon as its bytes reach
+    ARCHIVE_GROUP_BYTES (counted as files arrive), and the count starts again."""
+    sizes: list[list[int]] = []
+    store = Archive.store_originals
+
+    def spy(self, files):
+        files = list(files)
+        sizes.append([len(data) for data, _, _ in files])
+        return store(self, files)
+
+    limit = sum(p.stat().st_size for p in CORPUS.rglob("*") if p.is_file()) // 5  # about five groups
+    monkeypatch.setattr(ingest_module, "ARCHIVE_GROUP_BYTES", limit)
+    monkeypatch.setattr(Archive, "store_originals", spy)
+    ingest([CORPUS], tmp_path / "data")
+    assert len(sizes) >= 3
+    for group in sizes[:-1]:
+        assert sum(group[:-1]) < limit <= sum(group)  # closed by its last file, not before nor later
